@@ -1,0 +1,744 @@
+"""A generated video dataset written in the real UCF-101 / HMDB-51 layouts (the embedded default).
+
+Machines without UCF-101 or HMDB-51 run every stage on this dataset, through the *same* code as
+the real data: real video files (MPEG-4 Part 2 in AVI, like UCF-101's XviD files, encoded with
+PyAV and decodable by any FFmpeg build) and split lists in exactly the official formats, parsed by
+:mod:`tempaug.data.splits` and decoded by :mod:`tempaug.data.video`.
+
+Classes are defined by **temporal structure only**: each video shows one object (random shape,
+colour and stripe texture) among static distractor shapes on a random textured background, with
+per-frame sensor noise and brightness flicker. What distinguishes the classes is how the
+object changes over time: direction (``MoveUp``), speed profile (``SpeedUp``), order of events
+(``StartMoving``), rotation (``Spin``), appear/vanish timing (``Appear``) and so on. Six classes are
+exact time reversals of six others (``MoveDown`` is ``MoveUp`` played backwards, with the same
+random draws), so within such a pair the *set* of frames has the same distribution: no single
+frame, and no statistic pooled over time without order, can separate them (tested). Across the
+other classes, single frames show the same kinds of objects, backgrounds and distractors (no class
+has its own colours or shapes), so a frame alone carries about chance-level information (tested
+on the first six classes). Classes are invariant under horizontal flip (directions are vertical or random), so the paper's flip
+augmentation never changes a label. Video lengths vary in ``[frames / 2, 3 * frames / 2]``, so some
+are shorter than a training clip and get looped.
+
+Deterministic: the same arguments give the same decoded frames (and, with the same FFmpeg build,
+the same bytes). Each video's content depends only on ``(seed, class, clip)``; appearance is shared
+within a UCF-101 group (``gXX``), as the real groups share actors and scenes, so the official
+group-wise splits test generalisation to unseen scenes.
+
+Idempotent: a manifest written last marks a complete dataset; calling :func:`generate` again with
+the same arguments returns immediately, so DVC stages and notebooks can call it freely.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import av
+import numpy as np
+import pandas as pd
+import torch
+
+from . import splits
+
+__all__ = [
+    "CLASSES",
+    "REVERSE_OF",
+    "GeneratedDataset",
+    "class_names",
+    "generate",
+    "render",
+]
+
+GENERATOR_VERSION = 1
+FPS = 25
+CODEC = "mpeg4"
+UCF_GROUPS = 25  # g01..g25; split k tests groups 7(k-1)+1 .. 7k (as the official lists)
+
+
+# --------------------------------------------------------------------------- random helpers
+
+
+def _seeded(*key: int) -> torch.Generator:
+    state = np.random.SeedSequence(list(key)).generate_state(2, dtype=np.uint32)
+    return torch.Generator().manual_seed((int(state[0]) << 31) ^ int(state[1]))
+
+
+def _u(g: torch.Generator, lo: float = 0.0, hi: float = 1.0) -> float:
+    return lo + (hi - lo) * float(torch.rand((), generator=g, dtype=torch.float64))
+
+
+def _randint(g: torch.Generator, lo: int, hi: int) -> int:
+    """Uniform integer in ``[lo, hi]``."""
+    return int(torch.randint(lo, hi + 1, (1,), generator=g))
+
+
+def _sign(g: torch.Generator) -> float:
+    return 1.0 if _u(g) < 0.5 else -1.0
+
+
+# --------------------------------------------------------------------------- object dynamics
+# A program maps (generator, T, H, W, r0) to per-frame state arrays (T,):
+#   cx, cy (pixels), r (radius, pixels), angle (radians), alpha (opacity in [0, 1]).
+
+State = dict[str, np.ndarray]
+
+
+def _tau(t: int) -> np.ndarray:
+    return np.linspace(0.0, 1.0, t)
+
+
+def _still(t: int, x: float, y: float, r: float) -> State:
+    return {
+        "cx": np.full(t, x),
+        "cy": np.full(t, y),
+        "r": np.full(t, r),
+        "angle": np.zeros(t),
+        "alpha": np.ones(t),
+    }
+
+
+def _segment(
+    g: torch.Generator, h: int, w: int, m: float, min_frac: float, theta: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """A random segment ``a -> b`` inside the frame (margin ``m``), length >= ``min_frac`` of max."""
+    bw, bh = max(w - 2 * m, 1.0), max(h - 2 * m, 1.0)
+    if theta is None:
+        theta = _u(g, 0.0, 2 * math.pi)
+    c, s = math.cos(theta), math.sin(theta)
+    lmax = min(bw / max(abs(c), 1e-6), bh / max(abs(s), 1e-6))
+    length = _u(g, min_frac, 1.0) * lmax
+    ex, ey = length * c, length * s
+    x0 = m + _u(g) * (bw - abs(ex)) + max(-ex, 0.0)
+    y0 = m + _u(g) * (bh - abs(ey)) + max(-ey, 0.0)
+    return np.array([x0, y0]), np.array([x0 + ex, y0 + ey])
+
+
+def _along(a: np.ndarray, b: np.ndarray, f: np.ndarray, st: State) -> State:
+    st["cx"] = a[0] + (b[0] - a[0]) * f
+    st["cy"] = a[1] + (b[1] - a[1]) * f
+    return st
+
+
+def _drift(g: torch.Generator, t: int, h: int, w: int, m: float, r: float) -> State:
+    a, b = _segment(g, h, w, m, 0.0)
+    b = a + (b - a) * _u(g, 0.1, 0.3)  # slow drift
+    return _along(a, b, _tau(t), _still(t, 0.0, 0.0, r))
+
+
+def _move_up(g, t, h, w, r):
+    a, b = _segment(g, h, w, r + 2, 0.5, theta=-math.pi / 2 + _u(g, -0.15, 0.15))
+    return _along(a, b, _tau(t), _still(t, 0, 0, r))
+
+
+def _speed_up(g, t, h, w, r):
+    a, b = _segment(g, h, w, r + 2, 0.6)
+    return _along(a, b, _tau(t) ** 2, _still(t, 0, 0, r))
+
+
+def _grow(g, t, h, w, r):
+    lo, hi = 0.45 * r, 1.5 * r
+    st = _drift(g, t, h, w, hi + 2, r)
+    st["r"] = lo + (hi - lo) * _tau(t)
+    return st
+
+
+def _appear(g, t, h, w, r):
+    st = _drift(g, t, h, w, r + 2, r)
+    t0 = _u(g, 0.3, 0.7)
+    st["alpha"] = (_tau(t) >= t0).astype(np.float64)
+    return st
+
+
+def _start_moving(g, t, h, w, r):
+    a, b = _segment(g, h, w, r + 2, 0.6)
+    t0 = _u(g, 0.3, 0.6)
+    f = np.clip((_tau(t) - t0) / (1.0 - t0), 0.0, 1.0)
+    return _along(a, b, f, _still(t, 0, 0, r))
+
+
+def _fade_in(g, t, h, w, r):
+    st = _drift(g, t, h, w, r + 2, r)
+    st["alpha"] = 0.1 + 0.9 * _tau(t)
+    return st
+
+
+def _spin(g, t, h, w, r):
+    st = _drift(g, t, h, w, r + 2, r)
+    turns = _u(g, 0.75, 1.5)
+    st["angle"] = _u(g, 0, 2 * math.pi) + _sign(g) * 2 * math.pi * turns * _tau(t)
+    return st
+
+
+def _swing(g, t, h, w, r):
+    st = _drift(g, t, h, w, r + 2, r)
+    amp, cycles, phase = _u(g, 0.5, 0.9), _u(g, 1.0, 2.0), _u(g, 0, 2 * math.pi)
+    st["angle"] = _u(g, 0, 2 * math.pi) + amp * np.sin(2 * math.pi * cycles * _tau(t) + phase)
+    return st
+
+
+def _orbit(g, t, h, w, r):
+    radius = _u(g, 0.18, 0.3) * min(h, w)
+    m = r + 2 + radius
+    cx, cy = _u(g, m, max(w - m, m)), _u(g, m, max(h - m, m))
+    phi = _u(g, 0, 2 * math.pi) + _sign(g) * 2 * math.pi * _u(g, 0.8, 1.2) * _tau(t)
+    st = _still(t, 0, 0, r)
+    st["cx"], st["cy"] = cx + radius * np.cos(phi), cy + radius * np.sin(phi)
+    return st
+
+
+def _bounce(g, t, h, w, r):
+    a, b = _segment(g, h, w, r + 2, 0.5)
+    t0 = _u(g, 0.4, 0.6)
+    tau = _tau(t)
+    f = np.where(tau < t0, tau / t0, (1.0 - tau) / (1.0 - t0))
+    return _along(a, b, f, _still(t, 0, 0, r))
+
+
+def _move_across(g, t, h, w, r):
+    theta = (0.0 if _u(g) < 0.5 else math.pi) + _u(g, -0.15, 0.15)
+    a, b = _segment(g, h, w, r + 2, 0.5, theta=theta)
+    return _along(a, b, _tau(t), _still(t, 0, 0, r))
+
+
+def _zigzag(g, t, h, w, r):
+    amp = _u(g, 0.12, 0.2) * h
+    st = _move_across(g, t, h, w, r)
+    cycles, phase = _u(g, 1.5, 2.5), _u(g)
+    tri = 2.0 * np.abs(2.0 * ((cycles * _tau(t) + phase) % 1.0) - 1.0) - 1.0
+    st["cy"] = np.clip(st["cy"] + amp * tri, r + 2, h - r - 2)
+    return st
+
+
+def _blink(g, t, h, w, r):
+    st = _drift(g, t, h, w, r + 2, r)
+    period, phase = _randint(g, 3, 6), _randint(g, 0, 11)
+    st["alpha"] = (((np.arange(t) + phase) // period) % 2 == 0).astype(np.float64)
+    return st
+
+
+def _pulse(g, t, h, w, r):
+    st = _drift(g, t, h, w, 1.4 * r + 2, r)
+    cycles, phase = _u(g, 2.0, 3.0), _u(g, 0, 2 * math.pi)
+    st["r"] = r * (1.0 + 0.4 * np.sin(2 * math.pi * cycles * _tau(t) + phase))
+    return st
+
+
+Program = Callable[[torch.Generator, int, int, int, float], State]
+
+#: Class name -> dynamics program; reversed classes are listed in :data:`REVERSE_OF`.
+_PROGRAMS: dict[str, Program] = {
+    "MoveUp": _move_up,
+    "SpeedUp": _speed_up,
+    "Grow": _grow,
+    "Appear": _appear,
+    "StartMoving": _start_moving,
+    "FadeIn": _fade_in,
+    "Spin": _spin,
+    "Swing": _swing,
+    "Orbit": _orbit,
+    "Bounce": _bounce,
+    "MoveAcross": _move_across,
+    "ZigZag": _zigzag,
+    "Blink": _blink,
+    "Pulse": _pulse,
+}
+
+#: Classes defined as the exact time reversal of another class (same random draws, frames reversed).
+REVERSE_OF: dict[str, str] = {
+    "MoveDown": "MoveUp",
+    "SlowDown": "SpeedUp",
+    "Shrink": "Grow",
+    "Vanish": "Appear",
+    "StopMoving": "StartMoving",
+    "FadeOut": "FadeIn",
+}
+
+#: All class names in label order; the first six form three time-reversal pairs.
+CLASSES: tuple[str, ...] = (
+    "MoveUp",
+    "MoveDown",
+    "SpeedUp",
+    "SlowDown",
+    "Grow",
+    "Shrink",
+    "Appear",
+    "Vanish",
+    "StartMoving",
+    "StopMoving",
+    "FadeIn",
+    "FadeOut",
+    "Spin",
+    "Swing",
+    "Orbit",
+    "Bounce",
+    "MoveAcross",
+    "ZigZag",
+    "Blink",
+    "Pulse",
+)
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name))
+
+
+def class_names(layout: Literal["ucf101", "hmdb51"], num_classes: int) -> list[str]:
+    """The first ``num_classes`` class names, CamelCase (UCF-101) or snake_case (HMDB-51)."""
+    _check_layout(layout)
+    if not 1 <= num_classes <= len(CLASSES):
+        raise ValueError(f"num_classes must be in [1, {len(CLASSES)}], got {num_classes}")
+    names = list(CLASSES[:num_classes])
+    return names if layout == "ucf101" else [_snake(n) for n in names]
+
+
+# --------------------------------------------------------------------------- appearance + render
+
+_SHAPES = ("disc", "square", "diamond", "ring", "cross", "triangle", "kite")
+
+
+def _sdf(shape: str, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Signed distance (units of the object radius, < 0 inside) of a unit-size shape."""
+    if shape == "disc":
+        return np.sqrt(u * u + v * v) - 1.0
+    if shape == "square":
+        return np.maximum(np.abs(u), np.abs(v)) - 0.8
+    if shape == "diamond":
+        return (np.abs(u) + np.abs(v) - 1.05) / math.sqrt(2.0)
+    if shape == "ring":
+        return np.abs(np.sqrt(u * u + v * v) - 0.72) - 0.28
+    if shape == "cross":
+        au, av_ = np.abs(u), np.abs(v)
+        return np.minimum(np.maximum(au - 1.0, av_ - 0.32), np.maximum(au - 0.32, av_ - 1.0))
+    if shape == "triangle":  # pointing to +u
+        s3 = math.sqrt(3.0) / 2.0
+        return np.maximum.reduce([-u - 0.5, s3 * v + 0.5 * u - 0.5, -s3 * v + 0.5 * u - 0.5])
+    if shape == "kite":  # elongated, asymmetric along u
+        return np.maximum(np.abs(v) * 1.6 + np.maximum(u, -u * 0.45) - 1.0, -1.0 - u)
+    raise ValueError(f"unknown shape {shape!r}")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class _Style:
+    background: np.ndarray  # (H, W, 3) float32 in [0, 1], distractors included
+    colour: np.ndarray  # (3,)
+    shape: str
+    radius: float
+    stripes: float  # stripe frequency in units of the radius (0 = plain)
+
+
+def _colour(g: torch.Generator) -> np.ndarray:
+    return torch.rand(3, generator=g, dtype=torch.float64).numpy()
+
+
+def _style(g: torch.Generator, h: int, w: int) -> _Style:
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) + 0.5
+    # Gradient between two random colours along a random direction.
+    c1, c2 = _colour(g), _colour(g)
+    th = _u(g, 0, 2 * math.pi)
+    s = xx * math.cos(th) + yy * math.sin(th)
+    s = (s - s.min()) / max(float(s.max() - s.min()), 1e-6)
+    bg = c1[None, None] * (1 - s[..., None]) + c2[None, None] * s[..., None]
+    # Soft colour blobs.
+    for _ in range(4):
+        cx, cy, sig = _u(g, 0, w), _u(g, 0, h), _u(g, 0.1, 0.3) * min(h, w)
+        wgt = 0.6 * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * sig * sig))[..., None]
+        bg = bg * (1 - wgt) + _colour(g)[None, None] * wgt
+    # Static texture: coarse noise upsampled (bilinear).
+    coarse = torch.rand(1, 3, max(h // 8, 2), max(w // 8, 2), generator=g)
+    tex = torch.nn.functional.interpolate(coarse, size=(h, w), mode="bilinear", align_corners=False)
+    bg = bg + 0.15 * (tex[0].permute(1, 2, 0).numpy() - 0.5)
+    radius = _u(g, 0.1, 0.16) * min(h, w)
+    # Static distractor shapes of the same kind of size as the object.
+    for _ in range(2):
+        shape = _SHAPES[_randint(g, 0, len(_SHAPES) - 1)]
+        r = radius * _u(g, 0.7, 1.2)
+        cx, cy, ang = _u(g, r, w - r), _u(g, r, h - r), _u(g, 0, 2 * math.pi)
+        dx, dy = xx - cx, yy - cy
+        u = (dx * math.cos(ang) + dy * math.sin(ang)) / r
+        v = (-dx * math.sin(ang) + dy * math.cos(ang)) / r
+        cov = np.clip(0.5 - _sdf(shape, u, v) * r, 0.0, 1.0)[..., None]
+        bg = bg * (1 - cov) + _colour(g)[None, None] * cov
+    bg = np.clip(bg, 0.0, 1.0).astype(np.float32)
+    # Object colour: keep some contrast with the background (bounded number of draws).
+    mean = bg.reshape(-1, 3).mean(0)
+    colour = _colour(g)
+    for _ in range(8):
+        if np.linalg.norm(colour - mean) > 0.45:
+            break
+        colour = _colour(g)
+    shape = _SHAPES[_randint(g, 0, len(_SHAPES) - 1)]
+    stripes = 0.0 if _u(g) < 0.3 else _u(g, 1.5, 3.0)
+    return _Style(bg, colour, shape, radius, stripes)
+
+
+def _paint(state: State, style: _Style, noise_g: torch.Generator, chunk: int = 8) -> np.ndarray:
+    """Render ``(T, H, W, 3)`` uint8 frames of the object ``state`` over ``style``.
+
+    Works on chunks of ``chunk`` frames so the float temporaries stay cache-sized.
+    """
+    bg = style.background
+    h, w = bg.shape[:2]
+    t = len(state["cx"])
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) + 0.5
+    colour = style.colour.astype(np.float32)
+    gain = 1.0 + 0.04 * torch.randn(t, generator=noise_g).numpy().astype(np.float32)
+    out = np.empty((t, h, w, 3), dtype=np.uint8)
+    for s0 in range(0, t, chunk):
+        sl = slice(s0, min(s0 + chunk, t))
+
+        def col(key: str, sl: slice = sl) -> np.ndarray:
+            return state[key][sl].astype(np.float32)[:, None, None]
+
+        r = np.maximum(col("r"), 1.0)
+        ang = state["angle"][sl]
+        ca = np.cos(ang).astype(np.float32)[:, None, None]
+        sa = np.sin(ang).astype(np.float32)[:, None, None]
+        dx, dy = xx[None] - col("cx"), yy[None] - col("cy")
+        u = (dx * ca + dy * sa) / r
+        v = (-dx * sa + dy * ca) / r
+        cov = np.clip(0.5 - _sdf(style.shape, u, v) * r, 0.0, 1.0) * col("alpha")
+        if style.stripes > 0:
+            shade = 0.7 + 0.3 * (np.sin(u * (style.stripes * math.pi)) > 0)
+            obj = colour * shade[..., None]
+        else:
+            obj = colour
+        cov = cov[..., None]
+        frames = bg[None] + cov * (obj - bg[None])
+        n = frames.shape[0]
+        noise = torch.randn(n, h, w, 1, generator=noise_g).numpy()  # luminance noise
+        frames = frames * gain[sl, None, None, None] + 0.02 * noise
+        out[sl] = (np.clip(frames, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    return out
+
+
+def render(
+    class_name: str,
+    *,
+    num_frames: int,
+    height: int,
+    width: int,
+    generator: torch.Generator,
+    style_generator: torch.Generator | None = None,
+) -> np.ndarray:
+    """Render one video of a generated class (CamelCase or snake_case name).
+
+    Args:
+        class_name: One of :data:`CLASSES` (or its snake_case form).
+        num_frames, height, width: Video size.
+        generator: Draws the dynamics and the per-frame noise.
+        style_generator: Draws background, distractors and object appearance (defaults to
+            ``generator``; the dataset shares it within a UCF-101 group).
+
+    Returns:
+        uint8 array ``(T, H, W, 3)`` (RGB). A class in :data:`REVERSE_OF` returns exactly the frames
+        of its partner, rendered with the same generator states, in reverse order.
+    """
+    camel = {_snake(c): c for c in CLASSES}.get(class_name, class_name)
+    if camel not in CLASSES:
+        raise ValueError(f"unknown class {class_name!r}; known: {', '.join(CLASSES)}")
+    if num_frames < 2 or height < 16 or width < 16:
+        raise ValueError(
+            f"need num_frames >= 2 and height, width >= 16, got {num_frames}, {height}x{width}"
+        )
+    base = REVERSE_OF.get(camel, camel)
+    style = _style(style_generator if style_generator is not None else generator, height, width)
+    state = _PROGRAMS[base](generator, num_frames, height, width, style.radius)
+    frames = _paint(state, style, generator)
+    return np.ascontiguousarray(frames[::-1]) if camel in REVERSE_OF else frames
+
+
+# --------------------------------------------------------------------------- writing files
+
+
+def _encode(frames: np.ndarray, path: Path, fps: int = FPS) -> None:
+    """Encode ``(T, H, W, 3)`` uint8 RGB frames as MPEG-4 Part 2 in AVI, atomically."""
+    t, h, w, _ = frames.shape
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".avi", dir=path.parent)
+    os.close(fd)
+    try:
+        with av.open(tmp, mode="w", format="avi") as container:
+            stream = container.add_stream(CODEC, rate=fps)
+            stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+            stream.bit_rate = max(200_000, int(1.2 * w * h * fps))
+            stream.codec_context.gop_size = 12
+            stream.thread_count = 1  # deterministic output
+            for i in range(t):
+                frame = av.VideoFrame.from_ndarray(frames[i], format="rgb24")
+                frame.pts = i
+                container.mux(stream.encode(frame))
+            container.mux(stream.encode(None))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_text(path: Path, text: str, newline: str = "\n") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class _Job:
+    path: Path
+    class_name: str
+    class_idx: int
+    clip: int
+    style_key: int
+    num_frames: int
+    height: int
+    width: int
+    seed: int
+
+
+def _run_job(job: _Job) -> None:
+    frames = render(
+        job.class_name,
+        num_frames=job.num_frames,
+        height=job.height,
+        width=job.width,
+        generator=_seeded(job.seed, job.class_idx, job.clip, 1),
+        style_generator=_seeded(job.seed, job.class_idx, job.style_key, 2),
+    )
+    _encode(frames, job.path)
+
+
+@dataclass(frozen=True)
+class GeneratedDataset:
+    """A generated dataset on disk.
+
+    Attributes:
+        root: Folder passed to :func:`generate`.
+        layout: ``"ucf101"`` or ``"hmdb51"``.
+        video_root: Dataset root of the split tables' ``video`` paths (``root/UCF-101`` or
+            ``root/hmdb51``).
+        list_dir: Folder of the official-format lists (``root/ucfTrainTestlist`` or
+            ``root/testTrainMulti_7030_splits``).
+        num_classes: Number of classes.
+        classes: Class names in label order.
+        num_videos: Number of video files.
+        seed: Generator seed.
+    """
+
+    root: Path
+    layout: str
+    video_root: Path
+    list_dir: Path
+    num_classes: int
+    classes: tuple[str, ...] = field(default=())
+    num_videos: int = 0
+    seed: int = 0
+
+    def split(self, split: int = 1) -> pd.DataFrame:
+        """The split table, parsed from the written lists by :mod:`tempaug.data.splits`."""
+        if self.layout == "ucf101":
+            return splits.ucf101(self.list_dir, split)
+        return splits.hmdb51(self.list_dir, split)
+
+
+def _check_layout(layout: str) -> None:
+    if layout not in ("ucf101", "hmdb51"):
+        raise ValueError(f"layout must be 'ucf101' or 'hmdb51', got {layout!r}")
+
+
+def _frame_size(size: int | tuple[int, int]) -> tuple[int, int]:
+    if isinstance(size, int):
+        h, w = size, 2 * round(size * 4 / 3 / 2)  # 4:3 like UCF-101's 320x240
+    else:
+        h, w = (int(s) for s in size)
+    if h < 16 or w < 16 or h % 2 or w % 2:
+        raise ValueError(f"size must give an even height and width >= 16, got {size!r} -> {h}x{w}")
+    return h, w
+
+
+def _ucf_groups(n: int) -> list[tuple[int, int]]:
+    """``(group, clip-in-group)`` (1-based) of ``n`` clips spread over the 25 UCF groups."""
+    out, counts = [], {}
+    for j in range(n):
+        grp = j * UCF_GROUPS // n + 1
+        counts[grp] = counts.get(grp, 0) + 1
+        out.append((grp, counts[grp]))
+    return out
+
+
+def generate(
+    root: str | os.PathLike[str],
+    layout: Literal["ucf101", "hmdb51"] = "ucf101",
+    *,
+    num_classes: int = 6,
+    clips_per_class: int = 8,
+    frames: int = 32,
+    size: int | tuple[int, int] = 64,
+    seed: int = 0,
+    num_workers: int = 0,
+) -> GeneratedDataset:
+    """Write a generated video dataset in an official layout (or reuse a complete one).
+
+    UCF-101 layout: ``root/UCF-101/<Class>/v_<Class>_gGG_cCC.avi`` and
+    ``root/ucfTrainTestlist/{classInd.txt, trainlist0{1,2,3}.txt, testlist0{1,2,3}.txt}`` (CRLF
+    like the official zip). Clips are spread over groups g01-g25; split ``k`` tests groups
+    ``7(k-1)+1 .. 7k`` and trains on the rest, like the official lists. HMDB-51 layout:
+    ``root/hmdb51/<class>/<name>.avi`` and ``root/testTrainMulti_7030_splits/<class>_test_split{1,2,3}.txt``
+    (``<name>.avi <flag> `` with the official trailing space; per class and split ~50 % train,
+    30 % test, 20 % unused).
+
+    Args:
+        root: Output folder (created).
+        layout: ``"ucf101"`` or ``"hmdb51"``.
+        num_classes: Number of classes, 1..20 (the first ``num_classes`` of :data:`CLASSES`).
+        clips_per_class: Videos per class (>= 3, so every split has train and test videos).
+        frames: Nominal video length; lengths are drawn uniformly in ``[frames // 2, 3 * frames // 2]``.
+        size: Frame height (width = 4/3 of it, even) or ``(height, width)``; even values >= 16.
+        seed: Seed; the same arguments give the same decoded frames.
+        num_workers: Processes used to render and encode (0 = in this process).
+
+    Returns:
+        :class:`GeneratedDataset` describing the files.
+
+    Raises:
+        ValueError: an argument out of range, or ``root`` already holds a complete generated
+            dataset of this layout made with different arguments.
+    """
+    _check_layout(layout)
+    names = class_names(layout, num_classes)
+    if clips_per_class < 3:
+        raise ValueError(f"clips_per_class must be >= 3, got {clips_per_class}")
+    if frames < 8:
+        raise ValueError(f"frames must be >= 8, got {frames}")
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
+    if num_workers < 0:
+        raise ValueError(f"num_workers must be >= 0, got {num_workers}")
+    h, w = _frame_size(size)
+    root = Path(root)
+    if layout == "ucf101":
+        video_root, list_dir = root / "UCF-101", root / "ucfTrainTestlist"
+    else:
+        video_root, list_dir = root / "hmdb51", root / "testTrainMulti_7030_splits"
+    params = {
+        "generator_version": GENERATOR_VERSION,
+        "layout": layout,
+        "num_classes": num_classes,
+        "clips_per_class": clips_per_class,
+        "frames": frames,
+        "height": h,
+        "width": w,
+        "seed": seed,
+        "fps": FPS,
+        "codec": CODEC,
+    }
+    manifest_path = root / f".tempaug-generated-{layout}.json"
+    result = GeneratedDataset(
+        root=root,
+        layout=layout,
+        video_root=video_root,
+        list_dir=list_dir,
+        num_classes=num_classes,
+        classes=tuple(names),
+        num_videos=num_classes * clips_per_class,
+        seed=seed,
+    )
+    if manifest_path.is_file():
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if manifest.get("params") != params:
+            raise ValueError(
+                f"{root} already holds a generated {layout} dataset made with "
+                f"{manifest.get('params')}; requested {params}. Use another root or delete it."
+            )
+        if all((root / f).is_file() for f in manifest.get("files", [])):
+            return result  # complete: no-op
+    # Plan every video (lengths drawn from a dedicated generator: independent of rendering).
+    g_len = _seeded(seed, 0xC11F)
+    lo, hi = max(frames // 2, 4), max(3 * frames // 2, frames // 2 + 1)
+    jobs: list[_Job] = []
+    per_class: list[list[str]] = []
+    groups: list[list[int]] = []
+    for ci, name in enumerate(names):
+        vids, grps = [], []
+        for j, (grp, k) in enumerate(_ucf_groups(clips_per_class)):
+            if layout == "ucf101":
+                rel = f"{name}/v_{name}_g{grp:02d}_c{k:02d}.avi"
+                style_key = grp
+            else:
+                # Three clips per "source video" share its scene, like HMDB-51's numbered clips.
+                rel = f"{name}/gen{j // 3:03d}_{name}_u_nm_np1_fr_med_{j % 3}.avi"
+                style_key = 1000 + j // 3
+            t = _randint(g_len, lo, hi)
+            jobs.append(_Job(video_root / rel, name, ci, j, style_key, t, h, w, seed))
+            vids.append(rel)
+            grps.append(grp)
+        per_class.append(vids)
+        groups.append(grps)
+    if num_workers > 0:
+        with ProcessPoolExecutor(num_workers) as pool:
+            list(pool.map(_run_job, jobs, chunksize=4))
+    else:
+        for job in jobs:
+            _run_job(job)
+    files = [str(j.path.relative_to(root)) for j in jobs]
+    files += _write_lists(layout, list_dir, root, names, per_class, groups, seed)
+    manifest = {"params": params, "classes": names, "files": sorted(files)}
+    _write_text(manifest_path, json.dumps(manifest, indent=1) + "\n")
+    return result
+
+
+def _write_lists(
+    layout: str,
+    list_dir: Path,
+    root: Path,
+    names: list[str],
+    per_class: list[list[str]],
+    groups: list[list[int]],
+    seed: int,
+) -> list[str]:
+    written: list[Path] = []
+    if layout == "ucf101":
+        class_ind = "".join(f"{i + 1} {n}\n" for i, n in enumerate(names))
+        written.append(list_dir / "classInd.txt")
+        _write_text(written[-1], class_ind, newline="\r\n")
+        for k in (1, 2, 3):
+            test_groups = range(7 * (k - 1) + 1, 7 * k + 1)
+            train, test = [], []
+            for ci, (vids, grps) in enumerate(zip(per_class, groups, strict=True)):
+                for rel, grp in zip(vids, grps, strict=True):
+                    if grp in test_groups:
+                        test.append(f"{rel}\n")
+                    else:
+                        train.append(f"{rel} {ci + 1}\n")
+            written.append(list_dir / f"trainlist0{k}.txt")
+            _write_text(written[-1], "".join(train), newline="\r\n")
+            written.append(list_dir / f"testlist0{k}.txt")
+            _write_text(written[-1], "".join(test), newline="\r\n")
+    else:
+        for ci, (name, vids) in enumerate(zip(names, per_class, strict=True)):
+            n = len(vids)
+            n_test = max(1, round(0.3 * n))
+            n_unused = n // 5 if n >= 5 else 0
+            for k in (1, 2, 3):
+                perm = torch.randperm(n, generator=_seeded(seed, ci, k, 3)).tolist()
+                flags = ["1"] * n
+                for p in perm[:n_test]:
+                    flags[p] = "2"
+                for p in perm[n_test : n_test + n_unused]:
+                    flags[p] = "0"
+                lines = "".join(
+                    f"{Path(rel).name} {f} \n" for rel, f in zip(vids, flags, strict=True)
+                )
+                written.append(list_dir / f"{name}_test_split{k}.txt")
+                _write_text(written[-1], lines)
+    return [str(p.relative_to(root)) for p in written]

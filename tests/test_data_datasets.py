@@ -1,0 +1,260 @@
+"""tempaug.data.datasets.VideoClipDataset: shapes, views, looping, determinism, workers, errors."""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from _data_helpers import smoke, write_garbage
+from torch.utils.data import DataLoader
+
+from tempaug.data import (
+    VideoClipDataset,
+    VideoDecodeError,
+    VideoReader,
+    decode,
+    make_dataloader,
+    normalize,
+    probe,
+    set_epoch,
+)
+
+SMALL = {"clip_len": 8, "crop_size": 32, "scale_range": (32, 40)}
+
+
+@pytest.fixture(scope="module")
+def data():
+    return smoke("ucf101")
+
+
+@pytest.fixture(scope="module")
+def train_table(data):
+    t = data.split(1)
+    return t[t.subset == "train"].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def test_table(data):
+    t = data.split(1)
+    return t[t.subset == "test"].reset_index(drop=True)
+
+
+class TestItems:
+    def test_train_item(self, data, train_table):
+        ds = VideoClipDataset(train_table, data.video_root, **SMALL)
+        clip, label, index = ds[3]
+        assert clip.shape == (8, 3, 32, 32) and clip.dtype == torch.float32
+        assert label == int(train_table.label[3]) and index == 3
+        assert -2.5 < float(clip.min()) and float(clip.max()) < 2.5  # normalized
+        assert len(ds) == len(train_table) and ds.num_classes == 6
+        assert torch.equal(ds.labels, torch.tensor(train_table.label.tolist()))
+        assert ds.classes == list(data.classes)
+
+    def test_uint8_output_is_normalizable_later(self, data, train_table):
+        u8 = VideoClipDataset(train_table, data.video_root, output="uint8", **SMALL)
+        fl = VideoClipDataset(train_table, data.video_root, **SMALL)
+        clip, _, _ = u8[5]
+        assert clip.dtype == torch.uint8 and clip.shape == (8, 3, 32, 32)
+        assert clip.stride(1) == 1  # channels-last memory for the OpenCV/PIL fast paths
+        torch.testing.assert_close(normalize(clip[None])[0], fl[5][0])
+
+    def test_paper_defaults(self, data, train_table):
+        ds = VideoClipDataset(train_table, data.video_root)  # 64 frames, 160 crop, [160, 200]
+        clip, _, _ = ds[0]
+        assert clip.shape == (64, 3, 160, 160)
+
+    def test_train_clip_content(self, data, train_table):
+        """No flip, fixed scale: the clip is a crop of the resized decoded frames."""
+        ds = VideoClipDataset(
+            train_table, data.video_root, clip_len=6, crop_size=40, scale_range=(48, 48),
+            hflip_p=0.0, output="uint8",
+        )  # fmt: skip
+        idx = 2
+        params = ds.train_spec.sample(
+            *(lambda i: (i.num_frames, i.height, i.width))(probe(data.video_root / ds.videos[idx])),
+            generator=ds.generator(idx),
+        )
+        clip, _, _ = ds[idx]
+        with VideoReader(data.video_root / ds.videos[idx]) as r:
+            frames = r.read(params.indices, size=(params.out_height, params.out_width))
+        assert (params.out_height, params.out_width) == (48, 64)
+        expected = frames[..., params.top : params.top + 40, params.left : params.left + 40]
+        assert torch.equal(clip, expected)
+
+    def test_short_videos_are_looped(self, data, train_table):
+        lengths = [probe(data.video_root / v).num_frames for v in train_table.video]
+        row = int(np.argmin(lengths))
+        n = lengths[row]
+        ds = VideoClipDataset(
+            train_table, data.video_root, clip_len=n + 10, crop_size=32, scale_range=(32, 32),
+            hflip_p=0.0, output="uint8",
+        )  # fmt: skip
+        clip, _, _ = ds[row]
+        assert clip.shape[0] == n + 10
+        assert torch.equal(clip[n : n + 10], clip[:10])
+        assert not torch.equal(clip[1], clip[0])
+
+    def test_eval_views(self, data, test_table):
+        ds = VideoClipDataset(
+            test_table, data.video_root, mode="eval", clip_len=8, crop_size=48, num_clips=4,
+            num_crops=3, output="uint8",
+        )  # fmt: skip
+        views, label, index = ds[1]
+        assert views.shape == (12, 8, 3, 48, 48) and views.dtype == torch.uint8
+        assert label == int(test_table.label[1]) and index == 1
+        path = data.video_root / test_table.video[1]
+        info = probe(path)
+        full = decode(path, size=ds.eval_spec.resized(info.height, info.width))  # (N, 3, 48, 64)
+        for v, view in zip(
+            ds.eval_spec.plan(info.num_frames, info.height, info.width), views, strict=True
+        ):
+            expected = full[list(v.indices)][..., v.top : v.top + 48, v.left : v.left + 48]
+            assert torch.equal(view, expected)
+        assert not torch.equal(views[0], views[2])  # left vs right crop
+        fl = VideoClipDataset(
+            test_table, data.video_root, mode="eval", clip_len=8, crop_size=48, num_clips=2
+        )
+        assert fl[0][0].shape == (2, 8, 3, 48, 48) and fl[0][0].dtype == torch.float32
+
+    def test_transform_between_crop_and_normalize(self, data, train_table):
+        calls = []
+
+        class Invert:
+            def __call__(self, clip, *, generator=None):
+                calls.append((clip.dtype, tuple(clip.shape), generator is not None))
+                noise = torch.randint(0, 2, (1,), generator=generator).to(torch.uint8)
+                return 255 - clip - noise
+
+        plain = VideoClipDataset(train_table, data.video_root, output="uint8", **SMALL)
+        ds = VideoClipDataset(train_table, data.video_root, transform=Invert(), **SMALL)
+        out, _, _ = ds[4]
+        assert calls == [(torch.uint8, (8, 3, 32, 32), True)]
+        base = plain[4][0]
+        g = ds.generator(4)
+        ds.train_spec.sample(
+            *(lambda i: (i.num_frames, i.height, i.width))(probe(data.video_root / ds.videos[4])),
+            generator=g,
+        )
+        expected = 255 - base - torch.randint(0, 2, (1,), generator=g).to(torch.uint8)
+        torch.testing.assert_close(out, normalize(expected))
+        assert torch.equal(ds[4][0], out)  # the transform's draws are reproducible too
+
+
+class TestDeterminism:
+    def test_seed_epoch_index(self, data, train_table):
+        ds = VideoClipDataset(train_table, data.video_root, **SMALL)
+        a = [ds[i][0] for i in (0, 1, 2)]
+        b = [ds[i][0] for i in (2, 1, 0)][::-1]  # order of access does not matter
+        assert all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+        ds.set_epoch(1)
+        assert ds.epoch == 1 and not torch.equal(ds[0][0], a[0])
+        ds.set_epoch(0)
+        assert torch.equal(ds[0][0], a[0])
+        other = VideoClipDataset(train_table, data.video_root, seed=1, **SMALL)
+        assert not torch.equal(other[0][0], a[0])
+        clone = pickle.loads(pickle.dumps(ds))
+        assert torch.equal(clone[1][0], a[1])
+
+    def test_workers_match_main_process_across_epochs(self, data, train_table):
+        ds = VideoClipDataset(train_table.head(8), data.video_root, output="uint8", **SMALL)
+
+        def run(num_workers: int) -> list[torch.Tensor]:
+            loader = make_dataloader(
+                ds, batch_size=3, shuffle=True, num_workers=num_workers, seed=4
+            )
+            out = []
+            for epoch in (0, 1):
+                set_epoch(loader, epoch)
+                for clips, labels, idx in loader:
+                    out += [clips, labels, idx]
+            return out
+
+        serial, parallel = run(0), run(2)
+        assert len(serial) == len(parallel) == 2 * 3 * 3
+        assert all(torch.equal(a, b) for a, b in zip(serial, parallel, strict=True))
+        assert not torch.equal(serial[2], serial[11])  # epoch 1 reshuffled
+
+    def test_plain_dataloader_two_workers(self, data, train_table):
+        ds = VideoClipDataset(train_table.head(6), data.video_root, **SMALL)
+        a = list(DataLoader(ds, batch_size=2, num_workers=0))
+        b = list(DataLoader(ds, batch_size=2, num_workers=2))
+        for (x0, y0, i0), (x1, y1, i1) in zip(a, b, strict=True):
+            assert torch.equal(x0, x1) and torch.equal(y0, y1) and torch.equal(i0, i1)
+
+
+class TestBadVideos:
+    @pytest.fixture
+    def broken(self, data, train_table, tmp_path):
+        table = train_table.head(6).copy()
+        for v in table.video:
+            (tmp_path / v).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(data.video_root / v, tmp_path / v)
+        write_garbage(tmp_path / table.video[1])
+        (tmp_path / table.video[4]).unlink()
+        return table, tmp_path
+
+    def test_raise(self, broken):
+        table, root = broken
+        ds = VideoClipDataset(table, root, **SMALL)
+        with pytest.raises(VideoDecodeError, match=table.video[1].split("/")[1]):
+            ds[1]
+        with pytest.raises(VideoDecodeError, match="does not exist"):
+            ds[4]
+
+    def test_skip_counts_and_logs(self, broken, caplog):
+        table, root = broken
+        ds = VideoClipDataset(table, root, on_error="skip", **SMALL)
+        with caplog.at_level(logging.WARNING, logger="tempaug.data.datasets"):
+            items = [ds[i] for i in range(len(ds))]
+        assert ds.num_skipped >= 2
+        assert table.video[1] in ds.skipped and table.video[4] in ds.skipped
+        assert (
+            sum("skipping unreadable video" in r.message for r in caplog.records) == ds.num_skipped
+        )
+        for clip, label, index in items:
+            assert clip.shape == (8, 3, 32, 32)
+            assert index not in (1, 4) and label == int(table.label[index])
+        again = VideoClipDataset(table, root, on_error="skip", **SMALL)
+        assert torch.equal(again[1][0], items[1][0])  # the substitute is deterministic
+
+    def test_all_bad_gives_up(self, broken):
+        table, root = broken
+        ds = VideoClipDataset(table.iloc[[1, 4]], root, on_error="skip", max_retries=3, **SMALL)
+        with pytest.raises(VideoDecodeError, match="3 substitutes failed"):
+            ds[0]
+        assert ds.num_skipped == 4
+
+
+class TestValidation:
+    @pytest.mark.parametrize(
+        ("kw", "msg"),
+        [
+            ({"mode": "test"}, "mode must be 'train' or 'eval'"),
+            ({"output": "half"}, "output must be 'float' or 'uint8'"),
+            ({"on_error": "ignore"}, "on_error must be 'raise' or 'skip'"),
+            ({"crop_size": 64, "scale_range": (48, 60)}, "crop_size <= scale_range"),
+            ({"clip_len": 0}, "clip_len must be >= 1"),
+            ({"mean": (0.5, 0.5)}, "mean/std must have 3 entries"),
+        ],
+    )
+    def test_bad_arguments(self, data, train_table, kw, msg):
+        with pytest.raises(ValueError, match=msg):
+            VideoClipDataset(train_table, data.video_root, **kw)
+
+    def test_only_active_mode_is_validated(self, data, test_table):
+        ds = VideoClipDataset(
+            test_table, data.video_root, mode="eval", clip_len=4, crop_size=48, scale_range=(16, 20)
+        )
+        assert ds.train_spec is None and ds[0][0].shape == (10, 4, 3, 48, 48)
+
+    def test_bad_table(self, data, train_table):
+        with pytest.raises(ValueError, match=r"lacks column\(s\) \['label'\]"):
+            VideoClipDataset(train_table.drop(columns="label"), data.video_root)
+        with pytest.raises(ValueError, match="empty"):
+            VideoClipDataset(train_table.head(0), data.video_root)
+        with pytest.raises(IndexError):
+            VideoClipDataset(train_table, data.video_root)[len(train_table)]
