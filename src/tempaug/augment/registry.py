@@ -1,0 +1,164 @@
+"""Name → augmentation registry for the deleting / cut-and-paste / blending family.
+
+``build(name, **kwargs)`` returns an object callable as
+``aug(clips, labels, *, generator=None) -> (clips_out, labels_out)`` on clips
+``(B, T, C, H, W)``; every object also has ``sample_params(shape, *, generator=None)`` and
+``apply(clips, labels, params)`` (paper Section 3.2, Table 1).
+
+* mixing methods (``MIXING_METHODS``) need ``num_classes`` and return ``(B, K)`` float targets;
+* deleting methods (``DELETING_METHODS``) and ``"none"`` return the labels unchanged, and with
+  ``labels=None`` (or ``aug(clips)``) return only the clips.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import torch
+
+from ._labels import check_num_classes
+from ._random import check_generator
+from .deleting import CubeCutOut, CutOut, FrameCutOut
+from .mixing import (
+    CubeCutMix,
+    CubeCutMixUp,
+    CutMix,
+    CutMixUp,
+    FadeMixUp,
+    FrameCutMix,
+    FrameCutMixUp,
+    MixUp,
+)
+
+__all__ = [
+    "DELETING_METHODS",
+    "METHODS",
+    "MIXING_METHODS",
+    "BatchAugmentation",
+    "NoAugment",
+    "NoParams",
+    "build",
+]
+
+
+class BatchAugmentation(Protocol):
+    """What ``build`` returns: ``aug(clips, labels, *, generator=None) -> (clips, labels)``."""
+
+    def __call__(
+        self, clips: torch.Tensor, labels: Any, *, generator: torch.Generator | None = None
+    ) -> Any: ...
+
+    def sample_params(
+        self, shape: torch.Size | tuple[int, ...], *, generator: torch.Generator | None = None
+    ) -> Any: ...
+
+    def apply(self, clips: torch.Tensor, labels: Any, params: Any) -> Any: ...
+
+
+@dataclass(frozen=True, eq=False)
+class NoParams:
+    """Parameters of :class:`NoAugment` (there are none)."""
+
+
+class NoAugment:
+    """The ``"none"`` method: returns the clips and labels unchanged (the baseline)."""
+
+    def __init__(self) -> None:
+        pass
+
+    def sample_params(
+        self, shape: torch.Size | tuple[int, ...], *, generator: torch.Generator | None = None
+    ) -> NoParams:
+        """Draw nothing (validates the generator for a uniform interface)."""
+        check_generator(generator)
+        return NoParams()
+
+    def apply(
+        self, clips: torch.Tensor, labels: Any, params: NoParams
+    ) -> torch.Tensor | tuple[torch.Tensor, Any]:
+        """Return ``clips`` (and ``labels`` when given) unchanged."""
+        return clips if labels is None else (clips, labels)
+
+    def __call__(
+        self,
+        clips: torch.Tensor,
+        labels: Any = None,
+        *,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor | tuple[torch.Tensor, Any]:
+        """``aug(clips, labels) -> (clips, labels)``; ``aug(clips) -> clips``."""
+        if not isinstance(clips, torch.Tensor):
+            raise ValueError(f"clips must be a torch.Tensor, got {type(clips).__name__}")
+        return self.apply(clips, labels, self.sample_params(clips.shape, generator=generator))
+
+    def __repr__(self) -> str:
+        return "NoAugment()"
+
+
+_REGISTRY: dict[str, type] = {
+    "none": NoAugment,
+    "cutout": CutOut,
+    "framecutout": FrameCutOut,
+    "cubecutout": CubeCutOut,
+    "cutmix": CutMix,
+    "framecutmix": FrameCutMix,
+    "cubecutmix": CubeCutMix,
+    "mixup": MixUp,
+    "fademixup": FadeMixUp,
+    "cutmixup": CutMixUp,
+    "framecutmixup": FrameCutMixUp,
+    "cubecutmixup": CubeCutMixUp,
+}
+
+#: Every name ``build`` accepts, in the order of the paper's Table 1 (after ``"none"``).
+METHODS: tuple[str, ...] = tuple(_REGISTRY)
+#: Methods that delete regions and leave labels untouched.
+DELETING_METHODS: tuple[str, ...] = ("cutout", "framecutout", "cubecutout")
+#: Methods that mix two clips and return ``(B, K)`` soft targets (need ``num_classes``).
+MIXING_METHODS: tuple[str, ...] = tuple(
+    m for m in METHODS if m != "none" and m not in DELETING_METHODS
+)
+
+
+def build(name: str, **kwargs: Any) -> BatchAugmentation:
+    """Build an augmentation of the paper's Section 3.2 by its lowercase name.
+
+    Args:
+        name: one of :data:`METHODS` (``none, cutout, framecutout, cubecutout, cutmix,
+            framecutmix, cubecutmix, mixup, fademixup, cutmixup, framecutmixup, cubecutmixup``).
+        **kwargs: keyword arguments of the class (e.g. ``alpha``, ``p``, ``mode``, ``size``).
+            ``num_classes`` is required by the mixing methods; it is accepted and ignored by
+            ``"none"`` and the deleting methods, so a trainer can pass it uniformly.
+
+    Returns:
+        The augmentation object.
+
+    Raises:
+        ValueError: unknown name (the message lists the valid ones), missing ``num_classes``
+            for a mixing method, or a bad value.
+        TypeError: a keyword argument the method does not take (the message names it and
+            lists the accepted ones).
+    """
+    key = name.lower() if isinstance(name, str) else name
+    if key not in _REGISTRY:
+        raise ValueError(f"unknown augmentation {name!r}; valid names: {', '.join(METHODS)}")
+    cls = _REGISTRY[key]
+    kwargs = dict(kwargs)
+    if key not in MIXING_METHODS and "num_classes" in kwargs:
+        if kwargs["num_classes"] is not None:
+            check_num_classes(kwargs["num_classes"])
+        del kwargs["num_classes"]
+    accepted = [n for n in inspect.signature(cls).parameters if n not in ("args", "kwargs")]
+    unexpected = sorted(set(kwargs) - set(accepted))
+    if unexpected:
+        raise TypeError(
+            f"build({key!r}): unexpected keyword argument(s) {', '.join(unexpected)}; "
+            f"{cls.__name__} accepts: {', '.join(accepted) or '(none)'}"
+        )
+    if key in MIXING_METHODS and kwargs.get("num_classes") is None:
+        raise ValueError(
+            f"build({key!r}) needs num_classes (the number of classes of the (B, K) targets)"
+        )
+    return cls(**kwargs)
