@@ -1,0 +1,317 @@
+"""The training loop (tempaug.train.trainer), in process, on a tiny generated dataset."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import stat
+
+import pytest
+import torch
+from _train_helpers import make_tiny_data, smoke_config
+from conftest import make_video_batch, requires_cuda
+
+import tempaug.train.trainer as trainer_mod
+from tempaug.augment import build
+from tempaug.data.transforms import normalize
+from tempaug.train import (
+    HISTORY_COLUMNS,
+    ConfigError,
+    DataConfig,
+    NonFiniteLossError,
+    TrainConfig,
+    build_scheduler,
+    fit,
+    soft_target_loss,
+    training_batch,
+)
+from tempaug.train.checkpoint import load_checkpoint
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*torch.jit.script.*:FutureWarning")
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return make_tiny_data(tmp_path_factory.getbasetemp() / "tempaug_train_data")
+
+
+@pytest.fixture
+def one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def learned(tiny, tmp_path_factory):
+    """8 epochs of the smoke model: the run the 'learns' and output-layout tests inspect."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        out = tmp_path_factory.mktemp("learn")
+        cfg = TrainConfig.from_dict(
+            smoke_config(
+                tiny,
+                out,
+                optim={"epochs": 8, "warmup_epochs": 1, "lr": 2e-3},
+                eval={"every": 4},
+            )
+        )
+        metrics = fit(cfg)
+    finally:
+        torch.set_num_threads(n)
+    return out, metrics
+
+
+class TestLearns:
+    def test_validation_clearly_above_chance(self, learned, tiny):
+        _, metrics = learned
+        chance = 100.0 / tiny.num_classes
+        assert metrics["num_videos"] == tiny.num_val
+        # 86-93 % on seeds 0-3; chance is 50 %.
+        assert metrics["top1"] >= chance + 25.0, metrics
+
+    def test_training_loss_decreases(self, learned):
+        out, _ = learned
+        rows = list(csv.DictReader((out / "history.csv").open()))
+        losses = [float(r["train_loss"]) for r in rows]
+        assert losses[-1] < losses[0]
+
+
+class TestOutputs:
+    def test_layout(self, learned, tiny):
+        out, metrics = learned
+        for name in ("metrics.json", "history.csv", "scores.csv", "config.yaml"):
+            path = out / name
+            assert path.is_file(), name
+            assert path.stat().st_mode & stat.S_IRGRP, f"{name} is not group-readable"
+        assert (out / "checkpoints" / "last.pt").is_file()
+        assert not list(out.rglob("*.tmp")), "temporary files left behind"
+        on_disk = json.loads((out / "metrics.json").read_text())
+        assert on_disk == pytest.approx(metrics)
+        for key in ("top1", "top5", "mean_class_acc", "num_videos", "epochs", "seconds"):
+            assert key in on_disk
+        assert on_disk["epochs"] == 8 and on_disk["num_clips"] == 2
+
+    def test_history(self, learned):
+        out, _ = learned
+        with (out / "history.csv").open() as fh:
+            reader = csv.DictReader(fh)
+            assert tuple(reader.fieldnames) == HISTORY_COLUMNS
+            rows = list(reader)
+        assert [int(r["epoch"]) for r in rows] == list(range(1, 9))
+        validated = [r["val_top1"] != "" for r in rows]
+        assert validated == [False, False, False, True, False, False, False, True]
+        lrs = [float(r["lr"]) for r in rows]
+        assert max(lrs) <= 2e-3 and lrs[-1] < lrs[1]
+
+    def test_scores_are_averaged_softmax(self, learned, tiny):
+        out, metrics = learned
+        with (out / "scores.csv").open() as fh:
+            reader = csv.reader(fh)
+            header = next(reader)
+            rows = list(reader)
+        assert header == ["video", "label", "score_0", "score_1"]
+        assert len(rows) == tiny.num_val
+        scores = torch.tensor([[float(v) for v in r[2:]] for r in rows])
+        labels = torch.tensor([int(r[1]) for r in rows])
+        torch.testing.assert_close(scores.sum(1), torch.ones(len(rows)), atol=1e-5, rtol=0)
+        top1 = 100.0 * (scores.argmax(1) == labels).float().mean().item()
+        assert top1 == pytest.approx(metrics["top1"])
+
+    def test_checkpoint_contents(self, learned):
+        out, _ = learned
+        state = load_checkpoint(out / "checkpoints" / "last.pt")
+        assert state["epoch"] == 8
+        for key in ("model", "optimizer", "scheduler", "scaler", "rng", "history", "config"):
+            assert key in state
+        rng = state["rng"][0]
+        assert set(rng) == {"torch", "cuda", "numpy", "python", "generators"}
+        assert set(rng["generators"]) == {"aug", "loader"}
+        assert len(state["history"]) == 8
+
+
+class TestNonFinite:
+    def test_nan_names_epoch_and_step_and_keeps_checkpoint(
+        self, tiny, tmp_path, monkeypatch, one_thread
+    ):
+        calls = {"n": 0}
+        real = trainer_mod.soft_target_loss
+
+        def poisoned(logits, targets):
+            calls["n"] += 1
+            loss = real(logits, targets)
+            # 3 steps per epoch: call 5 is epoch 2, step 2.
+            return loss * float("nan") if calls["n"] == 5 else loss
+
+        monkeypatch.setattr(trainer_mod, "soft_target_loss", poisoned)
+        cfg = TrainConfig.from_dict(
+            smoke_config(tiny, tmp_path, optim={"epochs": 3}, eval={"every": 0})
+        )
+        with pytest.raises(NonFiniteLossError, match=r"epoch 2, step 2 of 3") as info:
+            fit(cfg)
+        assert "last.pt (epoch 1) is kept" in str(info.value)
+        state = load_checkpoint(tmp_path / "checkpoints" / "last.pt")
+        assert state["epoch"] == 1
+        assert all(
+            torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point()
+        )
+        assert not (tmp_path / "metrics.json").exists()
+
+    def test_divergent_learning_rate(self, tiny, tmp_path, one_thread):
+        cfg = TrainConfig.from_dict(
+            smoke_config(
+                tiny,
+                tmp_path,
+                optim={"epochs": 1, "lr": 1e30, "warmup_epochs": 0},
+                eval={"every": 0},
+            )
+        )
+        with pytest.raises(NonFiniteLossError, match=r"at epoch 1, step \d+ of 3.*no checkpoint"):
+            fit(cfg)
+
+
+class TestBatch:
+    def test_mixing_on_full_rate_clip_before_pathways(self):
+        clips = make_video_batch(4, 16, 3, 32, 32, dtype=torch.uint8)
+        labels = torch.tensor([0, 1, 2, 0])
+        data = DataConfig()
+        mixer = build("framecutmix", num_classes=3)
+        x, targets = training_batch(
+            clips,
+            labels,
+            device=torch.device("cpu"),
+            data=data,
+            num_classes=3,
+            mixer=mixer,
+            generator=torch.Generator().manual_seed(5),
+        )
+        ref_x, ref_t = mixer(
+            normalize(clips, data.mean, data.std),
+            labels,
+            generator=torch.Generator().manual_seed(5),
+        )
+        assert x.shape == (4, 16, 3, 32, 32)  # all 16 frames: pathways are split by the model
+        torch.testing.assert_close(x, ref_x)
+        torch.testing.assert_close(targets, ref_t)
+        torch.testing.assert_close(targets.sum(1), torch.ones(4))
+
+    def test_no_mixer_gives_one_hot(self):
+        clips = make_video_batch(2, 16, 3, 32, 32, dtype=torch.uint8)
+        x, targets = training_batch(
+            clips,
+            torch.tensor([2, 0]),
+            device=torch.device("cpu"),
+            data=DataConfig(),
+            num_classes=3,
+        )
+        assert targets.tolist() == [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+        assert x.dtype == torch.float32
+
+    def test_soft_target_loss(self):
+        logits = torch.randn(5, 4)
+        y = torch.tensor([0, 3, 1, 1, 2])
+        hard = torch.nn.functional.one_hot(y, 4).float()
+        torch.testing.assert_close(
+            soft_target_loss(logits, hard), torch.nn.functional.cross_entropy(logits, y)
+        )
+        soft = 0.3 * hard + 0.7 * hard.roll(1, 0)
+        manual = -(soft * logits.log_softmax(1)).sum(1).mean()
+        torch.testing.assert_close(soft_target_loss(logits, soft), manual)
+
+
+class TestScheduler:
+    def test_warmup_then_cosine(self):
+        p = torch.nn.Parameter(torch.zeros(1))
+        opt = torch.optim.Adam([p], lr=1e-3)
+        sched = build_scheduler(opt, total_steps=20, warmup_steps=5, start_factor=0.1, min_lr=1e-5)
+        lrs = []
+        for _ in range(20):
+            lrs.append(opt.param_groups[0]["lr"])
+            opt.step()
+            sched.step()
+        assert lrs[0] == pytest.approx(1e-4)
+        assert lrs[:6] == sorted(lrs[:6])  # rising during warm-up
+        assert lrs[5] == pytest.approx(1e-3)
+        for i in range(5, 20):
+            expected = 1e-5 + (1e-3 - 1e-5) * (1 + math.cos(math.pi * (i - 5) / 15)) / 2
+            assert lrs[i] == pytest.approx(expected, rel=1e-6)
+
+    def test_bad_warmup(self):
+        opt = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+        with pytest.raises(ValueError, match="warmup_steps"):
+            build_scheduler(opt, total_steps=5, warmup_steps=5, start_factor=0.1, min_lr=0)
+
+
+class TestConfigChecks:
+    def test_too_few_videos_for_a_batch(self, tiny, tmp_path):
+        cfg = TrainConfig.from_dict(smoke_config(tiny, tmp_path, optim={"batch_size": 64}))
+        with pytest.raises(ConfigError, match="fewer than one batch"):
+            fit(cfg)
+
+    def test_missing_table(self, tiny, tmp_path):
+        cfg = TrainConfig.from_dict(
+            smoke_config(tiny, tmp_path, data={"train_table": str(tmp_path / "nope.csv")})
+        )
+        with pytest.raises(ConfigError, match=r"data\.train_table"):
+            fit(cfg)
+
+    def test_model_geometry_mismatch(self, tiny, tmp_path):
+        cfg = TrainConfig.from_dict(
+            smoke_config(
+                tiny, tmp_path, model={"name": "slowfast_smoke", "kwargs": {"clip_len": 32}}
+            )
+        )
+        with pytest.raises(ConfigError, match=r"model\.kwargs\.clip_len"):
+            fit(cfg)
+
+
+@requires_cuda
+class TestCuda:
+    def test_one_epoch_amp_channels_last(self, tiny, tmp_path):
+        cfg = TrainConfig.from_dict(
+            smoke_config(
+                tiny,
+                tmp_path,
+                optim={"epochs": 1, "warmup_epochs": 0},
+                aug={
+                    "mix": "cutmix",
+                    "randaugment": {"num_ops": 2, "magnitude": 9},
+                    "augment_on": "device",
+                },
+                runtime={"device": "cuda", "amp": True, "channels_last": True, "progress": False},
+            )
+        )
+        metrics = fit(cfg)
+        assert math.isfinite(metrics["train_loss"])
+        assert metrics["num_videos"] == tiny.num_val
+        state = load_checkpoint(tmp_path / "checkpoints" / "last.pt")
+        assert state["rng"][0]["cuda"] is not None
+        assert all(v.device.type == "cpu" for v in state["model"].values())
+
+    def test_autocast_dtype_and_step(self):
+        from tempaug.models import slowfast_smoke
+        from tempaug.train.runtime import autocast_dtype
+
+        dev = torch.device("cuda")
+        dtype = autocast_dtype(dev, True)
+        assert dtype in (torch.bfloat16, torch.float16)
+        model = slowfast_smoke(3, seed=0).to(dev).to(memory_format=torch.channels_last_3d)
+        clips = make_video_batch(4, 16, 3, 32, 32, dtype=torch.uint8)
+        x, t = training_batch(
+            clips, torch.tensor([0, 1, 2, 0]), device=dev, data=DataConfig(), num_classes=3
+        )
+        assert x.device.type == "cuda"
+        scaler = torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        with torch.autocast("cuda", dtype=dtype):
+            logits = model(x)
+        assert logits.dtype == dtype
+        loss = soft_target_loss(logits, t)
+        assert loss.dtype == torch.float32 and torch.isfinite(loss)
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+        assert all(torch.isfinite(p).all() for p in model.parameters())
