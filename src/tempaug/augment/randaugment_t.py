@@ -1,0 +1,371 @@
+"""RandAugment-T: RandAugment with magnitudes that change linearly over a clip's frames.
+
+Paper Section 3.1 (Fig. 2) and Section 4.2 (Kim et al., ECCV-W 2020). For every clip, ``num_ops``
+operations are drawn with replacement; each gets two end magnitudes ``(M1, M2)`` and is applied to
+frame ``t`` with magnitude ``linspace(M1, M2, T)[t]``, so geometric operations model camera/object
+motion and photometric ones model lighting changes over time (Fig. 3). The four ``mode`` s are the
+rows of Table 2:
+
+* ``"spatial"`` — ``M1 = M2 = M``: plain RandAugment with the same op on every frame;
+* ``"temporal"`` — ``M2 = M``, ``M1 ~ U(0.1, M)``;
+* ``"temporal+"`` — ``δ ~ U(0, 0.5·M)``, ``(M1, M2) = (M − δ, M + δ)``, swapped with p = 0.5
+  (the swap makes the ramp go either way; the paper's text gives only the unswapped pair);
+* ``"mix"`` — per clip, ``"spatial"`` or ``"temporal+"`` with p = 0.5.
+
+Per-frame magnitudes are clamped to ``[0, num_magnitude_bins − 1]`` and mapped to values with
+torchvision's RandAugment table (:mod:`tempaug.augment._ops_table`); Posterize bits are rounded per
+frame; signed operations get one random sign per operation and clip (the same on every frame).
+Identity, AutoContrast and Equalize have no magnitude.
+
+Fidelity: the authors' code applies PIL operations with their own ranges and has an extra Invert
+operation; we follow torchvision's ``RandAugment`` semantics (operations, ranges, signs, nearest
+interpolation) so results compare with the standard definition. ``mode="spatial"`` equals
+``torchvision.transforms.v2.RandAugment`` given the same ops, magnitude and signs.
+
+Randomness follows the torchvision v2 ``make_params``/``transform`` split: :meth:`sample_params`
+draws everything on a CPU ``torch.Generator``; :meth:`apply` is deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import PIL.Image
+import torch
+from torch.utils._pytree import tree_flatten, tree_unflatten
+from torchvision import tv_tensors
+from torchvision.transforms.v2 import Transform
+from torchvision.transforms.v2.functional import is_pure_tensor
+
+from . import functional as F
+from ._ops_table import OP_NAMES, OPS, magnitude_to_value
+from ._random import check_generator
+
+__all__ = ["MODES", "RandAugmentT", "RandAugmentTParams"]
+
+Mode = Literal["spatial", "temporal", "temporal+", "mix"]
+#: The magnitude modes of paper Table 2.
+MODES: tuple[str, ...] = ("spatial", "temporal", "temporal+", "mix")
+
+
+@dataclass(frozen=True, eq=False)
+class RandAugmentTParams:
+    """Sampled parameters of :class:`RandAugmentT` for ``B`` clips of ``T`` frames (CPU tensors).
+
+    Attributes:
+        ops: the operation names that ``op_ids`` index.
+        op_ids: int64 ``(B, N)``, the ``N = num_ops`` operations of each clip, applied in order.
+        magnitudes: float64 ``(B, N, T)``, per-frame magnitudes ``linspace(M1, M2, T)`` clamped to
+            ``[0, num_magnitude_bins - 1]`` (ignored by operations without a magnitude).
+        signs: float64 ``(B, N)``, ``±1`` for signed operations, ``+1`` for the others.
+        ends: float64 ``(B, N, 2)``, the drawn ``(M1, M2)`` before clamping.
+        spatial: bool ``(B,)``, whether the clip got ``M1 == M2`` by its mode (``"spatial"``, or
+            ``"mix"`` choosing spatial).
+    """
+
+    ops: tuple[str, ...]
+    op_ids: torch.Tensor
+    magnitudes: torch.Tensor
+    signs: torch.Tensor
+    ends: torch.Tensor
+    spatial: torch.Tensor
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def _is_real(x: Any) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _is_video(x: Any) -> bool:
+    return isinstance(x, tv_tensors.Video) or is_pure_tensor(x)
+
+
+class RandAugmentT(Transform):
+    """RandAugment-T (paper Section 3.1, Fig. 2; Table 2 modes), a torchvision v2 transform.
+
+    Works on a clip ``(T, C, H, W)`` or a batch ``(B, T, C, H, W)`` (any leading dims), uint8
+    ``[0, 255]`` or float ``[0, 1]``, plain tensors or ``tv_tensors.Video``, on CPU or GPU. Every
+    clip of a batch gets its own operations, magnitudes and signs; the clips that share an
+    operation are processed together by one vectorised kernel call. Inside
+    ``torchvision.transforms.v2.Compose`` other entries of the sample (labels, metadata) pass
+    through. Call ``aug(video, generator=g)`` for reproducible draws.
+
+    Args:
+        num_ops: operations applied in sequence per clip (``N``), ``>= 0``.
+        magnitude: ``M``, a number in ``[0, num_magnitude_bins - 1]``.
+        mode: ``"spatial"``, ``"temporal"``, ``"temporal+"`` or ``"mix"`` (module docstring).
+        ops: operation names to draw from (default: torchvision's 14 RandAugment operations).
+        num_magnitude_bins: number of magnitude bins, ``>= 2`` (torchvision's default 31).
+        fill: value(s) for pixels moved in from outside by geometric operations, a number or one
+            per channel, in the video's units.
+
+    Raises:
+        ValueError: an argument outside its allowed range; the message names it and the range.
+    """
+
+    def __init__(
+        self,
+        num_ops: int = 2,
+        magnitude: float = 9,
+        mode: Mode = "temporal+",
+        ops: Sequence[str] | None = None,
+        num_magnitude_bins: int = 31,
+        fill: float | Sequence[float] = 0,
+    ) -> None:
+        super().__init__()
+        if not _is_int(num_ops) or num_ops < 0:
+            raise ValueError(f"num_ops must be an integer >= 0, got {num_ops!r}")
+        if not _is_int(num_magnitude_bins) or num_magnitude_bins < 2:
+            raise ValueError(
+                f"num_magnitude_bins must be an integer >= 2, got {num_magnitude_bins!r}"
+            )
+        if not _is_real(magnitude) or not 0 <= magnitude <= num_magnitude_bins - 1:
+            raise ValueError(
+                f"magnitude must be a number in [0, {num_magnitude_bins - 1}] "
+                f"(num_magnitude_bins={num_magnitude_bins}), got {magnitude!r}"
+            )
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {list(MODES)}, got {mode!r}")
+        if ops is None:
+            ops = OP_NAMES
+        if isinstance(ops, str) or not isinstance(ops, Sequence):
+            raise ValueError(f"ops must be a sequence of names from {list(OP_NAMES)}, got {ops!r}")
+        unknown = [op for op in ops if op not in OPS]
+        if unknown:
+            raise ValueError(f"ops must be names from {list(OP_NAMES)}, got unknown {unknown}")
+        if not ops:
+            raise ValueError(f"ops must name at least one operation from {list(OP_NAMES)}")
+        if not (
+            _is_real(fill)
+            or (
+                isinstance(fill, Sequence)
+                and not isinstance(fill, str)
+                and all(map(_is_real, fill))
+            )
+        ):
+            raise ValueError(f"fill must be a number or a sequence of numbers, got {fill!r}")
+        self.num_ops = int(num_ops)
+        self.magnitude = float(magnitude)
+        self.mode = mode
+        self.ops = tuple(ops)
+        self.num_magnitude_bins = int(num_magnitude_bins)
+        self.fill = fill if _is_real(fill) else tuple(fill)
+
+    # ------------------------------------------------------------------------------------------
+    # make_params
+    # ------------------------------------------------------------------------------------------
+
+    def sample_params(
+        self, num_clips: int, num_frames: int, *, generator: torch.Generator | None = None
+    ) -> RandAugmentTParams:
+        """Draw ops, end magnitudes and signs for ``num_clips`` clips of ``num_frames`` frames.
+
+        Args:
+            num_clips: ``B >= 1``.
+            num_frames: ``T >= 1``.
+            generator: optional CPU ``torch.Generator``; the same state gives the same params.
+
+        Returns:
+            :class:`RandAugmentTParams` with CPU tensors.
+
+        Raises:
+            ValueError: ``num_clips``/``num_frames`` not positive integers, or a non-CPU
+                generator.
+        """
+        for name, value in (("num_clips", num_clips), ("num_frames", num_frames)):
+            if not _is_int(value) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        g = check_generator(generator)
+        b, n, t = int(num_clips), self.num_ops, int(num_frames)
+        f64 = torch.float64
+        op_ids = torch.randint(0, len(self.ops), (b, n), generator=g)
+        u_sign = torch.rand(b, n, generator=g, dtype=f64)
+        u_end = torch.rand(b, n, generator=g, dtype=f64)
+        u_swap = torch.rand(b, n, generator=g, dtype=f64)
+        u_mode = torch.rand(b, generator=g, dtype=f64)
+
+        signed = torch.tensor([OPS[op].signed for op in self.ops], dtype=torch.bool)
+        # torchvision: negative when rand <= 0.5.
+        signs = torch.where(signed[op_ids] & (u_sign <= 0.5), -1.0, 1.0).to(f64)
+
+        m = torch.full((b, n), self.magnitude, dtype=f64)
+        if self.mode == "mix":
+            spatial = u_mode < 0.5
+        else:
+            spatial = torch.full((b,), self.mode == "spatial", dtype=torch.bool)
+        if self.mode == "temporal":
+            m1, m2 = 0.1 + (self.magnitude - 0.1) * u_end, m
+        else:
+            delta = 0.5 * self.magnitude * u_end
+            low, high = m - delta, m + delta
+            swap = u_swap < 0.5
+            m1, m2 = torch.where(swap, high, low), torch.where(swap, low, high)
+            keep = spatial.unsqueeze(1)
+            m1, m2 = torch.where(keep, m, m1), torch.where(keep, m, m2)
+
+        ramp = torch.linspace(0.0, 1.0, t, dtype=f64) if t > 1 else torch.zeros(1, dtype=f64)
+        # (1 - r) * M1 + r * M2 hits both ends exactly.
+        mags = (1.0 - ramp) * m1.unsqueeze(-1) + ramp * m2.unsqueeze(-1)
+        mags = mags.clamp(0.0, self.num_magnitude_bins - 1)
+        return RandAugmentTParams(
+            ops=self.ops,
+            op_ids=op_ids,
+            magnitudes=mags,
+            signs=signs,
+            ends=torch.stack([m1, m2], dim=-1),
+            spatial=spatial,
+        )
+
+    # ------------------------------------------------------------------------------------------
+    # transform
+    # ------------------------------------------------------------------------------------------
+
+    def apply(self, video: torch.Tensor, params: RandAugmentTParams) -> torch.Tensor:
+        """Apply sampled parameters (deterministic).
+
+        Args:
+            video: ``(..., T, C, H, W)`` uint8 or float tensor (or ``tv_tensors.Video``) whose
+                leading dims hold ``B`` clips (``B = 1`` for a single clip).
+            params: from :meth:`sample_params` (or built by hand) for ``B`` clips of ``T`` frames.
+
+        Returns:
+            A new plain tensor like ``video`` (shape, dtype, device); the input is not modified.
+
+        Raises:
+            ValueError: a bad video shape/dtype, or params that do not match it.
+        """
+        x = self._check_video(video)
+        t, c, h, w = x.shape[-4:]
+        b = math.prod(x.shape[:-4])
+        n = params.op_ids.shape[1] if params.op_ids.ndim == 2 else -1
+        if params.op_ids.shape != (b, n) or params.magnitudes.shape != (b, n, t):
+            raise ValueError(
+                f"params are for op_ids {tuple(params.op_ids.shape)} and magnitudes "
+                f"{tuple(params.magnitudes.shape)}, the video needs ({b}, N) and ({b}, N, {t}) "
+                f"(video shape {tuple(x.shape)})"
+            )
+        if params.signs.shape != (b, n):
+            raise ValueError(
+                f"params.signs must have shape ({b}, {n}), got {tuple(params.signs.shape)}"
+            )
+        out = x.reshape(b, t, c, h, w)
+        if n == 0:
+            return x.clone()
+        for slot in range(n):
+            ids = params.op_ids[:, slot]
+            present = torch.unique(ids).tolist()
+            if len(present) == 1:
+                out = self._apply_group(out, params, slot, present[0], None, h, w)
+                continue
+            nxt = torch.empty_like(out)
+            for k in present:
+                rows = (ids == k).nonzero().squeeze(1)
+                rows_dev = rows.to(out.device)
+                nxt[rows_dev] = self._apply_group(out[rows_dev], params, slot, k, rows, h, w)
+            out = nxt
+        return out.reshape(x.shape)
+
+    def _apply_group(
+        self,
+        clips: torch.Tensor,
+        params: RandAugmentTParams,
+        slot: int,
+        op_id: int,
+        rows: torch.Tensor | None,
+        height: int,
+        width: int,
+    ) -> torch.Tensor:
+        """One op on the clips ``(b, T, C, H, W)`` that drew it at ``slot`` (``rows`` of params)."""
+        op = params.ops[op_id]
+        if not OPS[op].has_magnitude:
+            return F.apply_op(clips, op, fill=self.fill)
+        mags = params.magnitudes[:, slot] if rows is None else params.magnitudes[rows, slot]
+        signs = params.signs[:, slot] if rows is None else params.signs[rows, slot]
+        value = magnitude_to_value(
+            op, mags, num_bins=self.num_magnitude_bins, height=height, width=width
+        )
+        return F.apply_op(clips, op, value * signs.unsqueeze(-1), fill=self.fill)
+
+    @staticmethod
+    def _check_video(video: Any) -> torch.Tensor:
+        if not isinstance(video, torch.Tensor):
+            raise ValueError(f"video must be a torch.Tensor, got {type(video).__name__}")
+        if video.ndim < 4:
+            raise ValueError(
+                "video must have shape (..., T, C, H, W) with at least 4 dims, "
+                f"got shape {tuple(video.shape)}"
+            )
+        if not (video.dtype == torch.uint8 or video.is_floating_point()):
+            raise ValueError(f"video dtype must be torch.uint8 or floating, got {video.dtype}")
+        return video.as_subclass(torch.Tensor)
+
+    # ------------------------------------------------------------------------------------------
+    # torchvision v2 protocol
+    # ------------------------------------------------------------------------------------------
+
+    _transformed_types = (_is_video,)
+
+    def check_inputs(self, flat_inputs: list[Any]) -> None:
+        """Reject inputs whose geometry this transform would silently leave unchanged."""
+        unsupported = (
+            PIL.Image.Image,
+            tv_tensors.Image,
+            tv_tensors.BoundingBoxes,
+            tv_tensors.Mask,
+            tv_tensors.KeyPoints,
+        )
+        for inpt in flat_inputs:
+            if isinstance(inpt, unsupported):
+                raise ValueError(
+                    f"RandAugmentT transforms videos (tv_tensors.Video or plain tensors "
+                    f"(..., T, C, H, W)), got an input of type {type(inpt).__name__}"
+                )
+
+    def make_params(self, flat_inputs: list[Any]) -> dict[str, Any]:
+        """torchvision v2 hook: sample params for the videos in ``flat_inputs`` (global RNG)."""
+        return self._make_params(flat_inputs, None)
+
+    def _make_params(
+        self, flat_inputs: list[Any], generator: torch.Generator | None
+    ) -> dict[str, Any]:
+        videos = [self._check_video(v) for v in flat_inputs]
+        if not videos:
+            raise ValueError("RandAugmentT found no video in the sample")
+        first = videos[0]
+        for other in videos[1:]:
+            if other.shape[:-3] != first.shape[:-3] or other.shape[-2:] != first.shape[-2:]:
+                raise ValueError(
+                    "all videos in a sample must share (..., T) and (H, W) to share parameters, "
+                    f"got shapes {tuple(first.shape)} and {tuple(other.shape)}"
+                )
+        num_clips = math.prod(first.shape[:-4])
+        params = self.sample_params(num_clips, first.shape[-4], generator=generator)
+        return {"params": params}
+
+    def transform(self, inpt: Any, params: dict[str, Any]) -> Any:
+        """torchvision v2 hook: apply ``params["params"]``; a ``tv_tensors.Video`` stays one."""
+        out = self.apply(inpt, params["params"])
+        if isinstance(inpt, tv_tensors.TVTensor):
+            return tv_tensors.wrap(out, like=inpt)
+        return out
+
+    def forward(self, *inputs: Any, generator: torch.Generator | None = None) -> Any:
+        """Transform a video, a batch, or a sample holding one; ``generator`` drives the draws."""
+        flat_inputs, spec = tree_flatten(inputs if len(inputs) > 1 else inputs[0])
+        self.check_inputs(flat_inputs)
+        needs = self._needs_transform_list(flat_inputs)
+        params = self._make_params(
+            [inpt for inpt, need in zip(flat_inputs, needs, strict=True) if need], generator
+        )
+        flat_outputs = [
+            self.transform(inpt, params) if need else inpt
+            for inpt, need in zip(flat_inputs, needs, strict=True)
+        ]
+        return tree_unflatten(flat_outputs, spec)
