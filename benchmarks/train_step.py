@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from _common import cpu_name
 
 from tempaug.data.splits import write_table
 from tempaug.data.synthetic import generate
@@ -72,16 +73,6 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "frames": 64,
     },
 }
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def synchronize(device: torch.device) -> None:
