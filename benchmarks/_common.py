@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 from pathlib import Path
 
-from tempaug.train.checkpoint import atomic_write_text as atomic_write
+from tempaug.io import atomic_write_text as atomic_write
 
 __all__ = ["atomic_write", "cpu_name"]
 

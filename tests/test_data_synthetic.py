@@ -107,11 +107,42 @@ class TestDeterminismAndIdempotence:
             ({"frames": 4}, r"frames must be >= 8"),
             ({"size": 15}, r"size must give an even"),
             ({"layout": "kinetics"}, r"layout must be 'ucf101' or 'hmdb51'"),
+            ({"scene": "busy"}, r"scene must be one of \('cluttered', 'plain'\), got 'busy'"),
         ],
     )
     def test_bad_arguments(self, kw, msg):
         with pytest.raises(ValueError, match=msg):
             generate(tmp_root() / "bad", **kw)
+
+
+class TestScenes:
+    def test_a_group_shares_its_scene_across_classes(self):
+        """Same group, different classes: same background; another group: another background."""
+        kw = {"num_classes": 3, "clips_per_class": 25, "frames": 8, "size": 32, "scene": "plain"}
+        data = generate(tmp_root() / "scenes", seed=3, **kw)
+
+        def corner(cls, grp):
+            x = decode(data.video_root / f"{cls}/v_{cls}_g{grp:02d}_c01.avi").float()
+            return x[:, :, :4, :4].mean(0)  # the object stays >= 2 px away from the border
+
+        names = data.classes
+        same = (corner(names[0], 1) - corner(names[2], 1)).abs().mean()
+        other = (corner(names[0], 1) - corner(names[0], 2)).abs().mean()
+        assert same < 8 < other, (same, other)
+
+    @pytest.mark.parametrize("scene", synthetic.SCENES)
+    def test_both_scenes_render_every_class(self, scene):
+        g = torch.Generator().manual_seed(0)
+        for name in synthetic.CLASSES[:4]:
+            x = synthetic.render(name, num_frames=8, height=32, width=40, generator=g, scene=scene)
+            assert x.shape == (8, 32, 40, 3) and x.dtype == np.uint8
+
+    def test_plain_object_is_larger(self):
+        radii = {
+            scene: synthetic._style(torch.Generator().manual_seed(1), 32, 40, scene).radius
+            for scene in synthetic.SCENES
+        }
+        assert radii["plain"] > radii["cluttered"], radii
 
 
 class TestTemporalOnlyClasses:
@@ -199,5 +230,6 @@ class TestTemporalOnlyClasses:
         pooled_acc, order_acc = per_pair(pooled), per_pair(order)
         single_acc = loo_nearest_centroid(single, labels)
         assert np.mean(pooled_acc) <= 0.65 and max(pooled_acc) <= 0.75, pooled_acc
-        assert min(order_acc) >= 0.85, order_acc
+        # Scenes shared across classes (generator v2) make Grow/Shrink the hardest pair (0.78).
+        assert np.mean(order_acc) >= 0.85 and min(order_acc) >= 0.75, order_acc
         assert single_acc <= 0.3, single_acc  # chance = 1/6

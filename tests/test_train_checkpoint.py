@@ -37,7 +37,7 @@ class TestAtomicWrites:
         def boom(*args, **kwargs):
             raise OSError("disk full")
 
-        monkeypatch.setattr("tempaug.train.checkpoint.os.replace", boom)
+        monkeypatch.setattr("tempaug.io.os.replace", boom)
         with pytest.raises(OSError, match="disk full"):
             write_json(path, {"top1": 2.0})
         assert json.loads(path.read_text()) == {"top1": 1.0}

@@ -28,6 +28,14 @@ from tempaug.train import (
 )
 from tempaug.train.checkpoint import load_checkpoint
 
+#: The 'learns' run: the smoke model at width 8 with alpha 4 and beta 1/2 (the synthetic
+#: profile's model; the paper's ratios leave the fast pathway a single stem channel).
+LEARN_MODEL = {
+    "name": "slowfast_smoke",
+    "kwargs": {"dropout": 0.0, "width": 8, "alpha": 4, "beta_inv": 2},
+}
+LEARN_EPOCHS = 40
+
 pytestmark = pytest.mark.filterwarnings("ignore:.*torch.jit.script.*:FutureWarning")
 
 
@@ -46,7 +54,11 @@ def one_thread():
 
 @pytest.fixture(scope="module")
 def learned(tiny, tmp_path_factory):
-    """8 epochs of the smoke model: the run the 'learns' and output-layout tests inspect."""
+    """40 epochs (~200 steps) of a width-8 smoke model: the run the 'learns' and output tests inspect.
+
+    The classes differ only in motion (scenes are shared across classes), which the from-scratch
+    model needs a couple of hundred steps to pick up.
+    """
     n = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -55,8 +67,9 @@ def learned(tiny, tmp_path_factory):
             smoke_config(
                 tiny,
                 out,
-                optim={"epochs": 8, "warmup_epochs": 1, "lr": 2e-3},
-                eval={"every": 4},
+                model=LEARN_MODEL,
+                optim={"epochs": LEARN_EPOCHS, "warmup_epochs": 1, "lr": 3e-3},
+                eval={"every": LEARN_EPOCHS // 2},
             )
         )
         metrics = fit(cfg)
@@ -70,7 +83,7 @@ class TestLearns:
         _, metrics = learned
         chance = 100.0 / tiny.num_classes
         assert metrics["num_videos"] == tiny.num_val
-        # 86-93 % on seeds 0-3; chance is 50 %.
+        # 87.5-96 % on seeds 0-1 (12 s each); chance is 50 %.
         assert metrics["top1"] >= chance + 25.0, metrics
 
     def test_training_loss_decreases(self, learned):
@@ -93,7 +106,7 @@ class TestOutputs:
         assert on_disk == pytest.approx(metrics)
         for key in ("top1", "top5", "mean_class_acc", "num_videos", "epochs", "seconds"):
             assert key in on_disk
-        assert on_disk["epochs"] == 8 and on_disk["num_clips"] == 2
+        assert on_disk["epochs"] == LEARN_EPOCHS and on_disk["num_clips"] == 2
 
     def test_history(self, learned):
         out, _ = learned
@@ -101,11 +114,11 @@ class TestOutputs:
             reader = csv.DictReader(fh)
             assert tuple(reader.fieldnames) == HISTORY_COLUMNS
             rows = list(reader)
-        assert [int(r["epoch"]) for r in rows] == list(range(1, 9))
-        validated = [r["val_top1"] != "" for r in rows]
-        assert validated == [False, False, False, True, False, False, False, True]
+        assert [int(r["epoch"]) for r in rows] == list(range(1, LEARN_EPOCHS + 1))
+        validated = [i + 1 for i, r in enumerate(rows) if r["val_top1"] != ""]
+        assert validated == [LEARN_EPOCHS // 2, LEARN_EPOCHS]
         lrs = [float(r["lr"]) for r in rows]
-        assert max(lrs) <= 2e-3 and lrs[-1] < lrs[1]
+        assert max(lrs) <= 3e-3 and lrs[-1] < lrs[1]
 
     def test_scores_are_averaged_softmax(self, learned, tiny):
         out, metrics = learned
@@ -124,13 +137,13 @@ class TestOutputs:
     def test_checkpoint_contents(self, learned):
         out, _ = learned
         state = load_checkpoint(out / "checkpoints" / "last.pt")
-        assert state["epoch"] == 8
+        assert state["epoch"] == LEARN_EPOCHS
         for key in ("model", "optimizer", "scheduler", "scaler", "rng", "history", "config"):
             assert key in state
         rng = state["rng"][0]
         assert set(rng) == {"torch", "cuda", "numpy", "python", "generators"}
         assert set(rng["generators"]) == {"aug", "loader"}
-        assert len(state["history"]) == 8
+        assert len(state["history"]) == LEARN_EPOCHS
 
 
 class TestNonFinite:
@@ -139,18 +152,19 @@ class TestNonFinite:
     ):
         calls = {"n": 0}
         real = trainer_mod.soft_target_loss
+        steps = tiny.num_train // 8  # batch 8, last partial batch dropped
 
         def poisoned(logits, targets):
             calls["n"] += 1
             loss = real(logits, targets)
-            # 3 steps per epoch: call 5 is epoch 2, step 2.
-            return loss * float("nan") if calls["n"] == 5 else loss
+            # call steps + 2 is epoch 2, step 2.
+            return loss * float("nan") if calls["n"] == steps + 2 else loss
 
         monkeypatch.setattr(trainer_mod, "soft_target_loss", poisoned)
         cfg = TrainConfig.from_dict(
             smoke_config(tiny, tmp_path, optim={"epochs": 3}, eval={"every": 0})
         )
-        with pytest.raises(NonFiniteLossError, match=r"epoch 2, step 2 of 3") as info:
+        with pytest.raises(NonFiniteLossError, match=rf"epoch 2, step 2 of {steps}") as info:
             fit(cfg)
         assert "last.pt (epoch 1) is kept" in str(info.value)
         state = load_checkpoint(tmp_path / "checkpoints" / "last.pt")
@@ -169,7 +183,10 @@ class TestNonFinite:
                 eval={"every": 0},
             )
         )
-        with pytest.raises(NonFiniteLossError, match=r"at epoch 1, step \d+ of 3.*no checkpoint"):
+        steps = tiny.num_train // 8
+        with pytest.raises(
+            NonFiniteLossError, match=rf"at epoch 1, step \d+ of {steps}.*no checkpoint"
+        ):
             fit(cfg)
 
 

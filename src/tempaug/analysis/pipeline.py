@@ -32,6 +32,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from tempaug.io import atomic_write_text
+
 __all__ = [
     "BENCHMARK_DIRS",
     "PROFILES",
@@ -335,19 +337,6 @@ def run_dir(results_root: str | Path, spec: RunSpec) -> Path:
 # ---------------------------------------------------------------------------------------------
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _atomic_copy(src: Path, dst: Path) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
@@ -476,7 +465,7 @@ def prepare_data(
         ucf_lists = _real_path(profile, "ucf101_lists", project_root)
         hmdb_root = _real_path(profile, "hmdb51_root", project_root)
         hmdb_lists = _real_path(profile, "hmdb51_splits", project_root)
-        _atomic_write_text(
+        atomic_write_text(
             data_dir / "README.md",
             f"Profile `{profile['name']}` uses the real datasets in place:\n\n"
             f"- UCF-101: {ucf_root} (lists: {ucf_lists})\n- HMDB-51: {hmdb_root} (splits: {hmdb_lists})\n",
@@ -519,7 +508,7 @@ def prepare_data(
     }
     for name, table in tables.items():
         sp.write_table(table, splits_dir / f"{name}.csv")
-    _atomic_write_text(
+    atomic_write_text(
         splits_dir / "datasets.json",
         json.dumps({"profile": profile["name"], **datasets}, indent=2) + "\n",
     )
@@ -579,7 +568,7 @@ def prepare_data(
     if len(bad):
         lines += ["", "| dataset | video | error |", "|---|---|---|"]
         lines += [f"| {r.dataset} | {r.video} | {r.error} |" for r in bad.itertuples()]
-    _atomic_write_text(splits_dir / "data_report.md", "\n".join(lines) + "\n")
+    atomic_write_text(splits_dir / "data_report.md", "\n".join(lines) + "\n")
     return PreparedData(splits_dir=splits_dir, tables=tables, datasets=datasets, report=report)
 
 
@@ -749,7 +738,7 @@ def execute_run(
         "top5": top5,
         "scores_path": "scores.csv",
     }
-    _atomic_write_text(dst / "run.json", json.dumps(record, indent=2) + "\n")
+    atomic_write_text(dst / "run.json", json.dumps(record, indent=2) + "\n")
     return record
 
 

@@ -23,7 +23,6 @@ Tables are pandas DataFrames; :func:`write_csv` / :func:`write_markdown` write t
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,6 +32,7 @@ import pandas as pd
 import torch
 
 from tempaug.analysis.robustness import CONTROL_PERTURBATIONS, PERTURBATIONS
+from tempaug.io import atomic_write_text
 
 __all__ = [
     "CLEAN",
@@ -387,20 +387,6 @@ def paired_difference(
 # --------------------------------------------------------------------------------------------
 
 
-def _atomic_write_text(text: str, path: str | os.PathLike) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write a DataFrame as CSV atomically (temp file in the same folder + ``os.replace``).
 
@@ -413,7 +399,7 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     """
     if not isinstance(df, pd.DataFrame):
         raise ValueError(f"df must be a pandas DataFrame, got {type(df).__name__}")
-    return _atomic_write_text(df.to_csv(index=False, lineterminator="\n"), path)
+    return atomic_write_text(path, df.to_csv(index=False, lineterminator="\n"))
 
 
 def _fmt(value: object, floatfmt: str) -> str:
@@ -455,7 +441,7 @@ def write_markdown(text: str, path: str | os.PathLike) -> Path:
     """
     if not isinstance(text, str):
         raise ValueError(f"text must be a str, got {type(text).__name__}")
-    return _atomic_write_text(text, path)
+    return atomic_write_text(path, text)
 
 
 def robustness_markdown(

@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from tempaug.analysis.reference import reference_for
+from tempaug.io import atomic_write_text
 
 __all__ = [
     "BENCHMARKS",
@@ -980,19 +979,6 @@ def table7_val_recipes(ucf101_randaug: Sequence[str] = ()) -> list[str]:
     return list(dict.fromkeys([*out, *ucf101_randaug]))
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_table(rendered: RenderedTable, out_dir: str | Path, stem: str) -> tuple[Path, Path]:
     """Write ``<stem>.csv`` (numeric data, with a ``# caption`` first line) and ``<stem>.md``.
 
@@ -1006,6 +992,6 @@ def write_table(rendered: RenderedTable, out_dir: str | Path, stem: str) -> tupl
         index=False, float_format="%.4f", lineterminator="\n"
     )
     csv_path, md_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.md"
-    _atomic_write(csv_path, csv_text)
-    _atomic_write(md_path, markdown_table(rendered.display, rendered.caption))
+    atomic_write_text(csv_path, csv_text)
+    atomic_write_text(md_path, markdown_table(rendered.display, rendered.caption))
     return csv_path, md_path

@@ -28,11 +28,12 @@ from __future__ import annotations
 import math
 import os
 import random
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+
+from tempaug.io import atomic_write_text
 
 __all__ = [
     "COLUMNS",
@@ -344,17 +345,7 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     Returns:
         The written path.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            df.to_csv(f, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_text(path, df.to_csv(index=False, lineterminator="\n"))
 
 
 def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:

@@ -20,9 +20,13 @@ augmentation never changes a label. Video lengths vary in ``[frames / 2, 3 * fra
 are shorter than a training clip and get looped.
 
 Deterministic: the same arguments give the same decoded frames (and, with the same FFmpeg build,
-the same bytes). Each video's content depends only on ``(seed, class, clip)``; appearance is shared
-within a UCF-101 group (``gXX``), as the real groups share actors and scenes, so the official
-group-wise splits test generalisation to unseen scenes.
+the same bytes). Each video's dynamics depend only on ``(seed, class, clip)``. Its appearance
+(background and object) depends only on ``(seed, scene key)``: in the UCF-101 layout the scene key
+is the group (``gXX``), shared by *every class's* clips of that group, so the official group-wise
+splits test generalisation to unseen scenes and no scene can stand in for a class (an earlier
+version drew scenes per class and group; small models then learned the scenes, not the motion).
+In the HMDB-51 layout three consecutive clips share a scene, as HMDB-51's clips of one source
+video do.
 
 Idempotent: a manifest written last marks a complete dataset; calling :func:`generate` again with
 the same arguments returns immediately, so DVC stages and notebooks can call it freely.
@@ -45,18 +49,21 @@ import numpy as np
 import pandas as pd
 import torch
 
+from tempaug.io import atomic_write_text
+
 from . import splits
 
 __all__ = [
     "CLASSES",
     "REVERSE_OF",
+    "SCENES",
     "GeneratedDataset",
     "class_names",
     "generate",
     "render",
 ]
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 FPS = 25
 CODEC = "mpeg4"
 UCF_GROUPS = 25  # g01..g25; split k tests groups 7(k-1)+1 .. 7k (as the official lists)
@@ -337,7 +344,22 @@ def _colour(g: torch.Generator) -> np.ndarray:
     return torch.rand(3, generator=g, dtype=torch.float64).numpy()
 
 
-def _style(g: torch.Generator, h: int, w: int) -> _Style:
+Scene = Literal["cluttered", "plain"]
+SCENES: tuple[str, ...] = ("cluttered", "plain")
+
+
+def _check_scene(scene: str) -> None:
+    if scene not in SCENES:
+        raise ValueError(f"scene must be one of {SCENES}, got {scene!r}")
+
+
+def _style(g: torch.Generator, h: int, w: int, scene: Scene = "cluttered") -> _Style:
+    """Draw a scene: background (distractors included) and the object's appearance.
+
+    ``"cluttered"``: two-colour gradient, soft colour blobs, static texture and two static
+    distractor shapes; object radius 0.10-0.16 of the short side. ``"plain"``: the gradient
+    alone and a larger object (radius 0.28-0.36), still with random shape, colour and stripes.
+    """
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) + 0.5
     # Gradient between two random colours along a random direction.
     c1, c2 = _colour(g), _colour(g)
@@ -345,6 +367,8 @@ def _style(g: torch.Generator, h: int, w: int) -> _Style:
     s = xx * math.cos(th) + yy * math.sin(th)
     s = (s - s.min()) / max(float(s.max() - s.min()), 1e-6)
     bg = c1[None, None] * (1 - s[..., None]) + c2[None, None] * s[..., None]
+    if scene == "plain":
+        return _object_style(g, bg.astype(np.float32), _u(g, 0.28, 0.36) * min(h, w))
     # Soft colour blobs.
     for _ in range(4):
         cx, cy, sig = _u(g, 0, w), _u(g, 0, h), _u(g, 0.1, 0.3) * min(h, w)
@@ -365,7 +389,10 @@ def _style(g: torch.Generator, h: int, w: int) -> _Style:
         v = (-dx * math.sin(ang) + dy * math.cos(ang)) / r
         cov = np.clip(0.5 - _sdf(shape, u, v) * r, 0.0, 1.0)[..., None]
         bg = bg * (1 - cov) + _colour(g)[None, None] * cov
-    bg = np.clip(bg, 0.0, 1.0).astype(np.float32)
+    return _object_style(g, np.clip(bg, 0.0, 1.0).astype(np.float32), radius)
+
+
+def _object_style(g: torch.Generator, bg: np.ndarray, radius: float) -> _Style:
     # Object colour: keep some contrast with the background (bounded number of draws).
     mean = bg.reshape(-1, 3).mean(0)
     colour = _colour(g)
@@ -426,6 +453,7 @@ def render(
     width: int,
     generator: torch.Generator,
     style_generator: torch.Generator | None = None,
+    scene: Scene = "cluttered",
 ) -> np.ndarray:
     """Render one video of a generated class (CamelCase or snake_case name).
 
@@ -435,6 +463,8 @@ def render(
         generator: Draws the dynamics and the per-frame noise.
         style_generator: Draws background, distractors and object appearance (defaults to
             ``generator``; the dataset shares it within a UCF-101 group).
+        scene: ``"cluttered"`` (textured background, distractor shapes, small object) or
+            ``"plain"`` (gradient background, larger object): see :func:`generate`.
 
     Returns:
         uint8 array ``(T, H, W, 3)`` (RGB). A class in :data:`REVERSE_OF` returns exactly the frames
@@ -447,8 +477,10 @@ def render(
         raise ValueError(
             f"need num_frames >= 2 and height, width >= 16, got {num_frames}, {height}x{width}"
         )
+    _check_scene(scene)
     base = REVERSE_OF.get(camel, camel)
-    style = _style(style_generator if style_generator is not None else generator, height, width)
+    sg = style_generator if style_generator is not None else generator
+    style = _style(sg, height, width, scene)
     state = _PROGRAMS[base](generator, num_frames, height, width, style.radius)
     frames = _paint(state, style, generator)
     return np.ascontiguousarray(frames[::-1]) if camel in REVERSE_OF else frames
@@ -481,18 +513,6 @@ def _encode(frames: np.ndarray, path: Path, fps: int = FPS) -> None:
         raise
 
 
-def _write_text(path: Path, text: str, newline: str = "\n") -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 @dataclass(frozen=True)
 class _Job:
     path: Path
@@ -504,6 +524,7 @@ class _Job:
     height: int
     width: int
     seed: int
+    scene: str
 
 
 def _run_job(job: _Job) -> None:
@@ -513,7 +534,8 @@ def _run_job(job: _Job) -> None:
         height=job.height,
         width=job.width,
         generator=_seeded(job.seed, job.class_idx, job.clip, 1),
-        style_generator=_seeded(job.seed, job.class_idx, job.style_key, 2),
+        style_generator=_seeded(job.seed, job.style_key, 2),
+        scene=job.scene,
     )
     _encode(frames, job.path)
 
@@ -585,6 +607,7 @@ def generate(
     frames: int = 32,
     size: int | tuple[int, int] = 64,
     seed: int = 0,
+    scene: Scene = "cluttered",
     num_workers: int = 0,
 ) -> GeneratedDataset:
     """Write a generated video dataset in an official layout (or reuse a complete one).
@@ -605,6 +628,11 @@ def generate(
         frames: Nominal video length; lengths are drawn uniformly in ``[frames // 2, 3 * frames // 2]``.
         size: Frame height (width = 4/3 of it, even) or ``(height, width)``; even values >= 16.
         seed: Seed; the same arguments give the same decoded frames.
+        scene: ``"cluttered"``: textured background with colour blobs and two static
+            distractor shapes, small object (radius 0.10-0.16 of the short side) — hard for
+            small models. ``"plain"``: a two-colour gradient background and a larger object
+            (radius 0.28-0.36): the motion is the same, but a tiny CPU model learns it in
+            seconds (the pipeline's synthetic profile uses it).
         num_workers: Processes used to render and encode (0 = in this process).
 
     Returns:
@@ -624,6 +652,7 @@ def generate(
         raise ValueError(f"seed must be >= 0, got {seed}")
     if num_workers < 0:
         raise ValueError(f"num_workers must be >= 0, got {num_workers}")
+    _check_scene(scene)
     h, w = _frame_size(size)
     root = Path(root)
     if layout == "ucf101":
@@ -639,6 +668,7 @@ def generate(
         "height": h,
         "width": w,
         "seed": seed,
+        "scene": scene,
         "fps": FPS,
         "codec": CODEC,
     }
@@ -679,7 +709,7 @@ def generate(
                 rel = f"{name}/gen{j // 3:03d}_{name}_u_nm_np1_fr_med_{j % 3}.avi"
                 style_key = 1000 + j // 3
             t = _randint(g_len, lo, hi)
-            jobs.append(_Job(video_root / rel, name, ci, j, style_key, t, h, w, seed))
+            jobs.append(_Job(video_root / rel, name, ci, j, style_key, t, h, w, seed, scene))
             vids.append(rel)
             grps.append(grp)
         per_class.append(vids)
@@ -693,7 +723,7 @@ def generate(
     files = [str(j.path.relative_to(root)) for j in jobs]
     files += _write_lists(layout, list_dir, root, names, per_class, groups, seed)
     manifest = {"params": params, "classes": names, "files": sorted(files)}
-    _write_text(manifest_path, json.dumps(manifest, indent=1) + "\n")
+    atomic_write_text(manifest_path, json.dumps(manifest, indent=1) + "\n")
     return result
 
 
@@ -710,7 +740,7 @@ def _write_lists(
     if layout == "ucf101":
         class_ind = "".join(f"{i + 1} {n}\n" for i, n in enumerate(names))
         written.append(list_dir / "classInd.txt")
-        _write_text(written[-1], class_ind, newline="\r\n")
+        atomic_write_text(written[-1], class_ind, newline="\r\n")
         for k in (1, 2, 3):
             test_groups = range(7 * (k - 1) + 1, 7 * k + 1)
             train, test = [], []
@@ -721,9 +751,9 @@ def _write_lists(
                     else:
                         train.append(f"{rel} {ci + 1}\n")
             written.append(list_dir / f"trainlist0{k}.txt")
-            _write_text(written[-1], "".join(train), newline="\r\n")
+            atomic_write_text(written[-1], "".join(train), newline="\r\n")
             written.append(list_dir / f"testlist0{k}.txt")
-            _write_text(written[-1], "".join(test), newline="\r\n")
+            atomic_write_text(written[-1], "".join(test), newline="\r\n")
     else:
         for ci, (name, vids) in enumerate(zip(names, per_class, strict=True)):
             n = len(vids)
@@ -740,5 +770,5 @@ def _write_lists(
                     f"{Path(rel).name} {f} \n" for rel, f in zip(vids, flags, strict=True)
                 )
                 written.append(list_dir / f"{name}_test_split{k}.txt")
-                _write_text(written[-1], lines)
+                atomic_write_text(written[-1], lines)
     return [str(p.relative_to(root)) for p in written]
