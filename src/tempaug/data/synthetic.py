@@ -20,13 +20,13 @@ augmentation never changes a label. Video lengths vary in ``[frames / 2, 3 * fra
 are shorter than a training clip and get looped.
 
 Deterministic: the same arguments give the same decoded frames (and, with the same FFmpeg build,
-the same bytes). Each video's dynamics depend only on ``(seed, class, clip)``. Its appearance
-(background and object) depends only on ``(seed, scene key)``: in the UCF-101 layout the scene key
-is the group (``gXX``), shared by *every class's* clips of that group, so the official group-wise
-splits test generalisation to unseen scenes and no scene can stand in for a class (an earlier
-version drew scenes per class and group; small models then learned the scenes, not the motion).
-In the HMDB-51 layout three consecutive clips share a scene, as HMDB-51's clips of one source
-video do.
+the same bytes). Each video's content depends only on ``(seed, class, clip)``, and every video
+draws its own scene (background and object appearance) from a generator separate from its
+dynamics. So no scene can stand in for a class and the model has as many scenes to generalise
+from as videos. (Generator version 1 shared a scene per UCF-101 group and class, as real groups
+share an actor and a place: small models memorised the scenes and stayed at chance on the unseen
+validation groups. Sharing one scene across all classes of a group instead left only nine
+training scenes, which they overfit. The group-wise split lists are unchanged.)
 
 Idempotent: a manifest written last marks a complete dataset; calling :func:`generate` again with
 the same arguments returns immediately, so DVC stages and notebooks can call it freely.
@@ -63,7 +63,7 @@ __all__ = [
     "render",
 ]
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 FPS = 25
 CODEC = "mpeg4"
 UCF_GROUPS = 25  # g01..g25; split k tests groups 7(k-1)+1 .. 7k (as the official lists)
@@ -462,7 +462,7 @@ def render(
         num_frames, height, width: Video size.
         generator: Draws the dynamics and the per-frame noise.
         style_generator: Draws background, distractors and object appearance (defaults to
-            ``generator``; the dataset shares it within a UCF-101 group).
+            ``generator``; the dataset seeds it per video, apart from the dynamics).
         scene: ``"cluttered"`` (textured background, distractor shapes, small object) or
             ``"plain"`` (gradient background, larger object): see :func:`generate`.
 
@@ -519,7 +519,6 @@ class _Job:
     class_name: str
     class_idx: int
     clip: int
-    style_key: int
     num_frames: int
     height: int
     width: int
@@ -534,7 +533,7 @@ def _run_job(job: _Job) -> None:
         height=job.height,
         width=job.width,
         generator=_seeded(job.seed, job.class_idx, job.clip, 1),
-        style_generator=_seeded(job.seed, job.style_key, 2),
+        style_generator=_seeded(job.seed, job.class_idx, job.clip, 2),
         scene=job.scene,
     )
     _encode(frames, job.path)
@@ -703,13 +702,10 @@ def generate(
         for j, (grp, k) in enumerate(_ucf_groups(clips_per_class)):
             if layout == "ucf101":
                 rel = f"{name}/v_{name}_g{grp:02d}_c{k:02d}.avi"
-                style_key = grp
             else:
-                # Three clips per "source video" share its scene, like HMDB-51's numbered clips.
                 rel = f"{name}/gen{j // 3:03d}_{name}_u_nm_np1_fr_med_{j % 3}.avi"
-                style_key = 1000 + j // 3
             t = _randint(g_len, lo, hi)
-            jobs.append(_Job(video_root / rel, name, ci, j, style_key, t, h, w, seed, scene))
+            jobs.append(_Job(video_root / rel, name, ci, j, t, h, w, seed, scene))
             vids.append(rel)
             grps.append(grp)
         per_class.append(vids)
