@@ -44,9 +44,9 @@ from _common import cpu_name
 from tempaug.data.splits import write_table
 from tempaug.data.synthetic import generate
 from tempaug.data.transforms import normalize
+from tempaug.io import atomic_write_text
 from tempaug.train import TrainConfig
 from tempaug.train import distributed as D
-from tempaug.io import atomic_write_text
 from tempaug.train.runtime import build_network
 from tempaug.train.trainer import _one_hot, _Trainer, soft_target_loss
 
