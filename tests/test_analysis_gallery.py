@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 
 import numpy as np
@@ -82,7 +83,9 @@ def test_learning_curve_and_atomic_save(tmp_path):
     png = gallery.save_figure(fig, tmp_path / "sub" / "curve.png")
     jpg = gallery.save_figure(fig, tmp_path / "curve.jpg")
     assert png.read_bytes()[:4] == b"\x89PNG" and jpg.read_bytes()[:2] == b"\xff\xd8"
-    assert stat.S_IMODE(png.stat().st_mode) == 0o644
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(png.stat().st_mode) == 0o666 & ~umask  # not mkstemp's 0600
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["curve.jpg", "curve.png"]
     with pytest.raises(ValueError, match="epoch"):
         gallery.learning_curve(history.drop(columns="epoch"))

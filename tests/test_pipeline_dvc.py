@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import json
 import shlex
 from pathlib import Path
 
@@ -186,3 +188,86 @@ def test_dvcignore_keeps_bytecode_out_of_hashes(repo):
     ignored = REPO / "src" / "tempaug" / "__pycache__" / "x.cpython-311.pyc"
     assert repo.dvcignore.is_ignored_file(str(ignored))
     assert not repo.dvcignore.is_ignored_file(str(REPO / "src" / "tempaug" / "__init__.py"))
+
+
+# --------------------------------------------------------------------------- code dependencies
+
+
+def _module_file(module: str) -> Path | None:
+    """The source file of a ``tempaug`` module or package, or ``None`` if it is not one."""
+    base = REPO / "src" / Path(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _import_time_nodes(tree: ast.AST):
+    """Statements that run at import: everything outside function bodies."""
+    for node in ast.iter_child_nodes(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            yield node
+            yield from _import_time_nodes(node)
+
+
+def _imported_modules(source: str, package: str) -> set[str]:
+    """``tempaug`` modules a source imports when it runs (function-level imports not followed:
+    the stages that call those functions list their modules themselves)."""
+    found: set[str] = set()
+    for node in _import_time_nodes(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parts + ([node.module] if node.module else []))
+            else:
+                base = node.module or ""
+            names = [base] + [f"{base}.{a.name}" for a in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            # the module itself and every package above it (their __init__ runs first)
+            for i in range(1, len(parts) + 1):
+                if parts[0] == "tempaug" and _module_file(".".join(parts[:i])) is not None:
+                    found.add(".".join(parts[:i]))
+    return found
+
+
+def _closure(modules: set[str]) -> set[Path]:
+    todo, seen = list(modules), set(modules)
+    while todo:
+        module = todo.pop()
+        path = _module_file(module)
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        for m in _imported_modules(path.read_text(), package) - seen:
+            seen.add(m)
+            todo.append(m)
+    return {_module_file(m) for m in seen}
+
+
+def test_stages_depend_on_all_the_code_they_run(stages):
+    """A change to any module a stage's notebook imports (transitively) reruns the stage."""
+    cache: dict[str, set[Path]] = {}
+    bad: dict[str, list[str]] = {}
+    for name, stage in stages.items():
+        nb_in, _, _ = papermill_args(stage.cmd)
+        if nb_in not in cache:
+            nb = json.loads((REPO / nb_in).read_text())
+            code = "\n".join(
+                "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"
+            )
+            code = "\n".join(line for line in code.splitlines() if not line.startswith("%"))
+            cache[nb_in] = _closure(_imported_modules(code, ""))
+        deps = [REPO / d.def_path for d in stage.deps if not hasattr(d, "params")]
+        missing = sorted(
+            str(f.relative_to(REPO))
+            for f in cache[nb_in]
+            # an __init__ that imports nothing (docstring, __version__) changes no output
+            if f.name != "__init__.py" or _imported_modules(f.read_text(), "tempaug")
+            if not any(f == d or d in f.parents for d in deps)
+        )
+        bad[name] = missing
+    bad = {k: v for k, v in bad.items() if v}
+    assert not bad, f"stages run code they do not depend on: {bad}"

@@ -34,7 +34,6 @@ is plain CAM, not Grad-CAM.
 from __future__ import annotations
 
 import contextlib
-import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -43,11 +42,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-with warnings.catch_warnings():
-    # fvcore (imported by pytorchvideo.models) calls the deprecated torch.jit.script at import.
-    warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)
-    from pytorchvideo.models.head import ResNetBasicHead
-    from pytorchvideo.models.slowfast import PoolConcatPathway
+from tempaug.models._pytorchvideo import PoolConcatPathway, ResNetBasicHead
 
 __all__ = [
     "PATHWAY_NAMES",

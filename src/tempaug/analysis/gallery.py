@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import importlib.metadata
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
+from io import BytesIO
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+
+from tempaug.io import atomic_write_bytes
 
 __all__ = [
     "clip_grid",
@@ -256,29 +257,22 @@ def delta_vs_baseline(
 
 
 def save_figure(fig, path: str | Path, *, dpi: int = 100, quality: int = 80) -> Path:
-    """Save a figure atomically (temp file + ``os.replace``), readable by all (mode 0644).
+    """Save a figure atomically (:func:`tempaug.io.atomic_write_bytes`), readable by all.
 
     The format follows the suffix: ``.png`` for charts (no software stamp, so the bytes depend
     only on the figure), ``.jpg`` for galleries of video frames (``quality`` 1–95; several
-    times smaller than PNG for photographic content).
+    times smaller than PNG for photographic content), anything else matplotlib can write.
     """
     path = Path(path)
-    if path.suffix.lower() in (".jpg", ".jpeg"):
+    suffix = path.suffix.lower()
+    if suffix in (".jpg", ".jpeg"):
         if not 1 <= quality <= 95:
             raise ValueError(f"quality must be in [1, 95], got {quality}")
         kwargs = {"pil_kwargs": {"quality": quality, "optimize": True}}
-    elif path.suffix.lower() == ".png":
+    elif suffix == ".png":
         kwargs = {"metadata": {"Software": None}}
     else:
         kwargs = {}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=dpi, **kwargs)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    buffer = BytesIO()
+    fig.savefig(buffer, format=suffix.lstrip(".") or None, dpi=dpi, **kwargs)
+    return atomic_write_bytes(path, buffer.getvalue())

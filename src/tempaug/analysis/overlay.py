@@ -11,11 +11,8 @@ and alpha-blended over the frames. :func:`plot_cam_grid` arranges strips in a ro
 from __future__ import annotations
 
 import dataclasses
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import matplotlib as mpl
@@ -24,6 +21,8 @@ import seaborn as sns
 import torch
 from matplotlib.figure import Figure
 from torch import Tensor
+
+from .gallery import save_figure  # re-exported: figures of this module are saved with it
 
 __all__ = [
     "MixingColumn",
@@ -324,30 +323,6 @@ def _cmap(name: str) -> mpl.colors.Colormap:
         return mpl.colormaps[name]
     except KeyError:
         return sns.color_palette(name, as_cmap=True)
-
-
-def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) -> Path:
-    """Save a figure atomically (temp file in the same folder, then ``os.replace``).
-
-    Args:
-        fig: the figure.
-        path: destination; the format follows the suffix (``.png``, ``.pdf``, ...).
-        dpi: resolution for raster formats.
-
-    Returns:
-        The destination path.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=dpi, metadata={"Software": None} if path.suffix == ".png" else None)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 # --------------------------------------------------------------------------- paper Figs. 5-6

@@ -19,10 +19,7 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
-import shutil
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,7 +29,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from tempaug.io import atomic_write_text
+from tempaug.io import atomic_write_bytes, atomic_write_text
 
 __all__ = [
     "BENCHMARK_DIRS",
@@ -338,16 +335,7 @@ def run_dir(results_root: str | Path, spec: RunSpec) -> Path:
 
 
 def _atomic_copy(src: Path, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(dst, src.read_bytes())
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import logging
 import os
 import random
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -27,8 +28,9 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
 
+from .cache import FrameCache
 from .transforms import EvalClipSpec, TrainClipSpec, crop_flip, normalize
-from .video import VideoDecodeError, VideoReader
+from .video import VideoDecodeError, VideoInfo, VideoReader
 
 __all__ = [
     "VideoClipDataset",
@@ -92,6 +94,11 @@ class VideoClipDataset(Dataset):
             substitute repeats another video (its ``index`` is returned, so it can be detected).
         seed: Base seed of the per-item generators.
         max_retries: Consecutive substitutions tried in ``"skip"`` mode before giving up.
+        cache_bytes: Keep decoded videos in memory up to this many bytes (0: off), so each
+            video is decoded once per output size instead of once per item
+            (:class:`tempaug.data.cache.FrameCache`; per process, same clips as without it).
+            For small datasets such as the generated one; with cache, a video is decoded in full
+            on first use, so a file that is only partly readable fails on its first item.
 
     Items:
         train: ``(clip, label, index)`` with ``clip`` ``(T, C, crop, crop)``.
@@ -121,6 +128,7 @@ class VideoClipDataset(Dataset):
         on_error: Literal["raise", "skip"] = "raise",
         seed: int = 0,
         max_retries: int = 10,
+        cache_bytes: int = 0,
     ) -> None:
         missing = {"video", "label"} - set(table.columns)
         if missing:
@@ -137,6 +145,8 @@ class VideoClipDataset(Dataset):
             raise ValueError(f"seed must be >= 0, got {seed}")
         if max_retries < 1:
             raise ValueError(f"max_retries must be >= 1, got {max_retries}")
+        if isinstance(cache_bytes, bool) or not isinstance(cache_bytes, int) or cache_bytes < 0:
+            raise ValueError(f"cache_bytes must be an integer >= 0, got {cache_bytes!r}")
         if len(mean) != 3 or len(std) != 3 or any(s <= 0 for s in std):
             raise ValueError(f"mean/std must have 3 entries with std > 0, got {mean}/{std}")
         labels = np.asarray(table["label"])
@@ -174,6 +184,7 @@ class VideoClipDataset(Dataset):
         self.on_error = on_error
         self.seed = int(seed)
         self.max_retries = int(max_retries)
+        self.cache = FrameCache(cache_bytes) if cache_bytes > 0 else None
         self._epoch = torch.zeros((), dtype=torch.int64).share_memory_()
         self.num_skipped = 0
         self.skipped: list[str] = []
@@ -262,17 +273,24 @@ class VideoClipDataset(Dataset):
 
     def _load(self, row: int, g: torch.Generator) -> torch.Tensor:
         path = self.root / str(self._videos[row])
+        if self.cache is not None:
+            return self._clips(self.cache.info(path), partial(self.cache.read, path), g)
         with VideoReader(path) as reader:
-            info = reader.info
-            if self.mode == "train":
-                p = self.train_spec.sample(info.num_frames, info.height, info.width, generator=g)
-                frames = reader.read(p.indices, size=(p.out_height, p.out_width))
-            else:
-                views = self.eval_spec.plan(info.num_frames, info.height, info.width)
-                frames = reader.read(
-                    np.concatenate([v.indices for v in views[:: self.eval_spec.num_crops]]),
-                    size=self.eval_spec.resized(info.height, info.width),
-                )
+            return self._clips(reader.info, reader.read, g)
+
+    def _clips(
+        self, info: VideoInfo, read: Callable[..., torch.Tensor], g: torch.Generator
+    ) -> torch.Tensor:
+        """Sample, decode (``read(indices, size=...)``) and crop this item's clip or views."""
+        if self.mode == "train":
+            p = self.train_spec.sample(info.num_frames, info.height, info.width, generator=g)
+            frames = read(p.indices, size=(p.out_height, p.out_width))
+        else:
+            views = self.eval_spec.plan(info.num_frames, info.height, info.width)
+            frames = read(
+                np.concatenate([v.indices for v in views[:: self.eval_spec.num_crops]]),
+                size=self.eval_spec.resized(info.height, info.width),
+            )
         if self.mode == "train":
             clip = crop_flip(frames, p.top, p.left, self.train_spec.crop_size, p.flip)
             return self._finish(self._apply_transform(clip, g))

@@ -37,10 +37,10 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from io import BytesIO
 from pathlib import Path
 from typing import Literal
 
@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tempaug.io import atomic_write_text
+from tempaug.io import atomic_write_bytes, atomic_write_text
 
 from . import splits
 
@@ -492,25 +492,19 @@ def render(
 def _encode(frames: np.ndarray, path: Path, fps: int = FPS) -> None:
     """Encode ``(T, H, W, 3)`` uint8 RGB frames as MPEG-4 Part 2 in AVI, atomically."""
     t, h, w, _ = frames.shape
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".avi", dir=path.parent)
-    os.close(fd)
-    try:
-        with av.open(tmp, mode="w", format="avi") as container:
-            stream = container.add_stream(CODEC, rate=fps)
-            stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-            stream.bit_rate = max(200_000, int(1.2 * w * h * fps))
-            stream.codec_context.gop_size = 12
-            stream.thread_count = 1  # deterministic output
-            for i in range(t):
-                frame = av.VideoFrame.from_ndarray(frames[i], format="rgb24")
-                frame.pts = i
-                container.mux(stream.encode(frame))
-            container.mux(stream.encode(None))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buffer = BytesIO()
+    with av.open(buffer, mode="w", format="avi") as container:
+        stream = container.add_stream(CODEC, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        stream.bit_rate = max(200_000, int(1.2 * w * h * fps))
+        stream.codec_context.gop_size = 12
+        stream.thread_count = 1  # deterministic output
+        for i in range(t):
+            frame = av.VideoFrame.from_ndarray(frames[i], format="rgb24")
+            frame.pts = i
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 @dataclass(frozen=True)

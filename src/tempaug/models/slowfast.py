@@ -26,16 +26,12 @@ crop size ≥ 32 work (64×160² in the paper, 16×32² in the smoke preset).
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import torch
 from torch import nn
 
-with warnings.catch_warnings():
-    # fvcore (imported by pytorchvideo.models) calls the deprecated torch.jit.script at import.
-    warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)
-    from pytorchvideo.models.slowfast import create_slowfast
+from ._pytorchvideo import create_slowfast
 
 __all__ = [
     "MODEL_BUILDERS",

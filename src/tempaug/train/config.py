@@ -77,6 +77,9 @@ class DataConfig:
         std: per-channel normalization std.
         num_workers: DataLoader worker processes (0 = load in the main process).
         on_error: ``"raise"`` on an undecodable video, or ``"skip"`` it.
+        cache_mb: decoded-frame cache of the training (and periodic validation) dataset per
+            loading process, in MiB; 0 = off (:class:`tempaug.data.cache.FrameCache`). Each
+            video is then decoded once per scale instead of once per epoch: for small datasets.
     """
 
     train_table: Any = None
@@ -92,6 +95,7 @@ class DataConfig:
     std: tuple[float, float, float] = (0.225, 0.225, 0.225)
     num_workers: int = 4
     on_error: Literal["raise", "skip"] = "raise"
+    cache_mb: int = 0
 
 
 @dataclass
@@ -370,6 +374,7 @@ def _validate_ranges(cfg: TrainConfig) -> None:
     need(0.0 <= d.hflip_p <= 1.0, "data.hflip_p", "must be in [0, 1]")
     need(all(s > 0 for s in d.std), "data.std", "must be > 0")
     need(d.num_workers >= 0, "data.num_workers", "must be >= 0")
+    need(d.cache_mb >= 0, "data.cache_mb", "must be >= 0")
 
     from tempaug.models import MODEL_BUILDERS  # light import: the model module only
 

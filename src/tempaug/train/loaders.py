@@ -141,20 +141,30 @@ def build_train_dataset(cfg: TrainConfig, table: pd.DataFrame) -> VideoClipDatas
         scale_range=cfg.data.scale_range,
         hflip_p=cfg.data.hflip_p,
         transform=transform,
+        cache_bytes=cfg.data.cache_mb * 2**20,
         **_dataset_kwargs(cfg.data, cfg.seed),
     )
 
 
 def build_eval_dataset(
-    cfg: TrainConfig, table: pd.DataFrame, *, num_clips: int, num_crops: int
+    cfg: TrainConfig,
+    table: pd.DataFrame,
+    *,
+    num_clips: int,
+    num_crops: int,
+    cache: bool = False,
 ) -> VideoClipDataset:
-    """An evaluation dataset: ``num_clips`` uniform clips × ``num_crops`` crops per video."""
+    """An evaluation dataset: ``num_clips`` uniform clips × ``num_crops`` crops per video.
+
+    ``cache=True`` gives it the ``data.cache_mb`` frame cache (for a dataset read every epoch).
+    """
     return VideoClipDataset(
         table,
         cfg.data.video_root,
         mode="eval",
         num_clips=num_clips,
         num_crops=num_crops,
+        cache_bytes=cfg.data.cache_mb * 2**20 if cache else 0,
         **_dataset_kwargs(cfg.data, cfg.seed),
     )
 

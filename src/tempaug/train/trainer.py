@@ -226,7 +226,7 @@ class _Trainer:
         self.val_loader = None
         if self.val_table is not None and cfg.eval.every > 0:
             val_ds = build_eval_dataset(
-                cfg, self.val_table, num_clips=cfg.eval.epoch_num_clips, num_crops=1
+                cfg, self.val_table, num_clips=cfg.eval.epoch_num_clips, num_crops=1, cache=True
             )
             self.val_loader = make_loader(
                 val_ds,
