@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/mix.py
 	$(PY) benchmarks/augment.py
 	$(PY) benchmarks/loader.py
+	$(PY) benchmarks/cache.py
 	$(PY) benchmarks/train_step.py
 
 # The whole pipeline (dvc.yaml) on the profile selected in params.yaml; stages print as they run.
