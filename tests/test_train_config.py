@@ -97,6 +97,7 @@ class TestErrorsNameTheKey:
             ("data.scale_range=[100, 200]", "data.scale_range"),
             ("data.scale_range=[160]", "data.scale_range"),
             ("data.on_error=ignore", "data.on_error"),
+            ("data.cache_mb=-1", "data.cache_mb"),
             ("model.name=resnet", "model.name"),
             ("aug.mix=shufflemix", "aug.mix"),
             ("aug.augment_on=gpu", "aug.augment_on"),

@@ -14,6 +14,7 @@ from conftest import make_video_batch, requires_cuda
 
 import tempaug.train.trainer as trainer_mod
 from tempaug.augment import build
+from tempaug.data.cache import FrameCache
 from tempaug.data.transforms import normalize
 from tempaug.train import (
     HISTORY_COLUMNS,
@@ -144,6 +145,59 @@ class TestOutputs:
         assert set(rng) == {"torch", "cuda", "numpy", "python", "generators"}
         assert set(rng["generators"]) == {"aug", "loader"}
         assert len(state["history"]) == LEARN_EPOCHS
+
+
+class TestFrameCache:
+    def test_cache_changes_nothing_the_model_sees(self, tiny, tmp_path, one_thread, monkeypatch):
+        """``data.cache_mb`` only saves decoding: same losses, same validation, same scores."""
+        reads = []
+        original = FrameCache.read
+        monkeypatch.setattr(
+            FrameCache, "read", lambda self, *a, **k: reads.append(1) or original(self, *a, **k)
+        )
+        outs, calls = {}, {}
+        for mb in (0, 64):
+            reads.clear()
+            outs[mb] = tmp_path / f"cache_{mb}"
+            cfg = smoke_config(
+                tiny,
+                outs[mb],
+                data={"scale_range": [32, 32], "cache_mb": mb},
+                optim={"epochs": 2, "warmup_epochs": 0},
+            )
+            fit(TrainConfig.from_dict(cfg))
+            calls[mb] = len(reads)
+        # training (2 epochs) and periodic validation read through the cache; the final test does not
+        assert calls[0] == 0 and calls[64] == 2 * (tiny.num_train + tiny.num_val)
+        histories = []
+        for mb in (0, 64):
+            with (outs[mb] / "history.csv").open() as fh:
+                rows = list(csv.DictReader(fh))
+            histories.append([(r["train_loss"], r["train_top1"], r["val_top1"]) for r in rows])
+        assert histories[0] == histories[1] and histories[0][-1][2] != ""
+        scores = [(outs[mb] / "scores.csv").read_bytes() for mb in (0, 64)]
+        assert scores[0] == scores[1]
+
+
+class TestDeterminism:
+    def test_same_seed_same_run_on_two_threads(self, tiny, tmp_path):
+        """The pipeline trains on 2 CPU threads: a rerun must give the same scores bit for bit."""
+        n = torch.get_num_threads()
+        torch.set_num_threads(2)
+        try:
+            outs = []
+            for i in range(2):
+                outs.append(tmp_path / f"run{i}")
+                cfg = smoke_config(tiny, outs[-1], optim={"epochs": 2, "warmup_epochs": 0})
+                fit(TrainConfig.from_dict(cfg))
+        finally:
+            torch.set_num_threads(n)
+        assert (outs[0] / "scores.csv").read_bytes() == (outs[1] / "scores.csv").read_bytes()
+        losses = []
+        for out in outs:
+            with (out / "history.csv").open() as fh:
+                losses.append([r["train_loss"] for r in csv.DictReader(fh)])
+        assert losses[0] == losses[1]
 
 
 class TestNonFinite:
