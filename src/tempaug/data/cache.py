@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .video import VideoInfo, VideoReader
+from .video import VideoInfo, VideoReader, validate_request
 
 __all__ = ["FrameCache"]
 
@@ -84,17 +84,7 @@ class FrameCache:
         """
         path = Path(path)
         info = self.info(path)
-        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
-        if idx.size == 0:
-            raise ValueError("indices must not be empty")
-        if idx.min() < 0 or idx.max() >= info.num_frames:
-            raise ValueError(
-                f"frame indices must lie in [0, {info.num_frames}) for {path}, "
-                f"got [{idx.min()}, {idx.max()}]"
-            )
-        h, w = (info.height, info.width) if size is None else (int(size[0]), int(size[1]))
-        if h <= 0 or w <= 0:
-            raise ValueError(f"size must be positive (height, width), got {size}")
+        idx, h, w = validate_request(indices, size, info, path)
         key = (str(path), h, w)
         frames = self._frames.get(key)
         if frames is None:

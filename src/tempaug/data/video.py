@@ -3,13 +3,19 @@
 Frames come back as a uint8 tensor ``(T, C, H, W)`` that is a *view* of one ``(T, H, W, C)``
 numpy buffer filled by the decoder (channels-last strides, no extra copy): the OpenCV/PIL fast
 paths of RandAugment-T consume that memory directly, and ``.contiguous()`` gives the planar layout
-where needed. Only the frames a clip needs are converted to RGB; the decoder seeks to the last
-keyframe before the first needed frame where the container has an index (AVI, MP4, MKV), and
-resizing to the clip's scale happens inside libswscale during the RGB conversion (paper Section
-4.1's short-side scale jitter costs nothing extra).
+where needed. Only the frames a clip needs are converted to RGB, and resizing to the clip's scale
+happens inside libswscale during the RGB conversion (paper Section 4.1's short-side scale jitter
+costs nothing extra).
 
-Frame ``i`` is the ``i``-th frame in presentation order; its index is recovered from the frame's
-``pts`` (``round((pts - start_time) * time_base * fps)``), so a seek never shifts the clip.
+Frame ``i`` is the ``i``-th frame the decoder outputs from the start of the stream (presentation
+order), whatever the container's timestamps say: an MPEG-4 Part 2 AVI with B-frames (UCF-101,
+HMDB-51) gives decoded frames ``pts`` starting at 1 while ``stream.start_time`` is 0, so mapping
+``pts`` to an index through ``start_time``/``time_base``/``fps`` shifts every frame by one.
+Instead, opening a file demuxes it once (packets only, no decoding) to count its frames and rank
+the packets' ``pts``; a read seeks to a keyframe only when those ranks provably number the
+frames (distinct ``pts``, first packet a keyframe holding frame 0, no earlier packet shows a later
+frame), checks the packet it lands on and the rank of every frame it keeps, and otherwise decodes
+from the start, counting frames.
 """
 
 from __future__ import annotations
@@ -27,7 +33,15 @@ import pandas as pd
 import torch
 from av.video.reformatter import VideoReformatter
 
-__all__ = ["VideoDecodeError", "VideoInfo", "VideoReader", "decode", "probe", "scan"]
+__all__ = [
+    "VideoDecodeError",
+    "VideoInfo",
+    "VideoReader",
+    "decode",
+    "probe",
+    "scan",
+    "validate_request",
+]
 
 #: libswscale interpolation used when frames are resized during RGB conversion.
 INTERPOLATION = "BILINEAR"
@@ -65,7 +79,7 @@ class VideoInfo:
     """Stream properties of a video.
 
     Attributes:
-        num_frames: Number of frames (container header / index; packets counted when absent).
+        num_frames: Number of frames (packets counted; the header's count for a truncated file).
         fps: Average frame rate (``nan`` when the container does not say).
         height: Frame height in pixels.
         width: Frame width in pixels.
@@ -84,8 +98,101 @@ def _fps(stream: av.video.stream.VideoStream) -> float:
     return math.nan
 
 
+def validate_request(
+    indices: Sequence[int] | np.ndarray,
+    size: tuple[int, int] | None,
+    info: VideoInfo,
+    path: str | os.PathLike[str],
+) -> tuple[np.ndarray, int, int]:
+    """Check a frame request: ``(indices as int64 1-D, out_height, out_width)``.
+
+    The one validation of :meth:`VideoReader.read` and :meth:`tempaug.data.FrameCache.read`.
+
+    Raises:
+        ValueError: empty ``indices``, an index outside ``[0, num_frames)`` (message names the
+            path) or a non-positive ``size``.
+    """
+    idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+    if idx.size == 0:
+        raise ValueError("indices must not be empty")
+    if idx.min() < 0 or idx.max() >= info.num_frames:
+        raise ValueError(
+            f"frame indices must lie in [0, {info.num_frames}) for {path}, "
+            f"got [{idx.min()}, {idx.max()}]"
+        )
+    if size is None:
+        return idx, info.height, info.width
+    out_h, out_w = (int(v) for v in size)
+    if out_h <= 0 or out_w <= 0:
+        raise ValueError(f"size must be positive (height, width), got {size}")
+    return idx, out_h, out_w
+
+
+class _PacketTable:
+    """The stream's packets in decode order, from one demux pass (no decoding).
+
+    Attributes:
+        count: Non-empty packets that the decoder outputs (one frame each; packets flagged
+            discard, e.g. before an MP4 edit list's start, are not counted).
+        truncated: The last packet is cut short or demuxing failed mid-stream.
+        seekable: Packet pts map exactly to frame indices (every packet has a distinct pts and
+            the first packet is a keyframe holding frame 0), so seeking is allowed.
+        rank: ``{pts: frame index}`` (presentation rank of the packet's pts).
+        key_pos, key_rank: Packet positions and frame indices of the keyframes a decode may
+            start from (no packet before them shows a later frame), ascending.
+        pts, dts: Per-packet timestamps (``None`` entries allowed).
+    """
+
+    def __init__(self, container: av.container.InputContainer, stream: av.VideoStream) -> None:
+        pts: list[int | None] = []
+        dts: list[int | None] = []
+        key: list[bool] = []
+        self.truncated = discard = False
+        try:
+            for p in container.demux(stream):
+                if p.size <= 0:
+                    continue
+                if p.is_discard:  # decoded as a reference, never output (MP4 edit lists)
+                    discard = True
+                    continue
+                pts.append(p.pts)
+                dts.append(p.dts)
+                key.append(bool(p.is_keyframe))
+                self.truncated = bool(p.is_corrupt)
+        except av.FFmpegError:
+            self.truncated = True
+        self.count = len(pts)
+        self.pts, self.dts = pts, dts
+        self.rank: dict[int, int] = {}
+        self.key_pos = self.key_rank = np.zeros(0, dtype=np.int64)
+        self.seekable = (
+            not discard
+            and self.count > 0
+            and None not in pts
+            and len(set(pts)) == self.count
+            and key[0]
+            and pts[0] == min(pts)
+        )
+        if not self.seekable:
+            return
+        p = np.asarray(pts, dtype=np.int64)
+        rank = np.empty(self.count, dtype=np.int64)
+        rank[np.argsort(p, kind="stable")] = np.arange(self.count)
+        self.rank = dict(zip(p.tolist(), rank.tolist(), strict=True))
+        earlier_max = np.concatenate([[-1], np.maximum.accumulate(rank)[:-1]])
+        start_ok = np.asarray(key) & (earlier_max < rank)
+        self.key_pos = np.flatnonzero(start_ok)
+        self.key_rank = rank[self.key_pos]
+
+
 class VideoReader:
     """An open video file (context manager) that decodes arbitrary frame indices.
+
+    Frame ``i`` is the ``i``-th frame the decoder outputs (presentation order) when decoding from
+    the start; container timestamps are never trusted to say which frame is which (AVI with
+    B-frames shifts them by one). Opening demuxes the stream once (no decoding) to count the
+    frames and to map packet pts to presentation ranks; a read seeks to a keyframe only when that
+    map is exact and verifies the packet it lands on, else it decodes from the start.
 
     Args:
         path: Video file.
@@ -94,7 +201,10 @@ class VideoReader:
 
     Attributes:
         path: The file.
-        info: :class:`VideoInfo` of the first video stream.
+        info: :class:`VideoInfo` of the first video stream. ``num_frames`` is the number of
+            frames in the file (packets counted), whatever the header says, except for a
+            truncated file (last packet cut short), where the header count is kept so that reading
+            past the cut raises.
 
     Raises:
         VideoDecodeError: the file is missing, cannot be opened, has no video stream or no frames.
@@ -104,24 +214,18 @@ class VideoReader:
         self.path = Path(path)
         if not self.path.is_file():
             raise VideoDecodeError(self.path, "file does not exist")
+        self._threads = threads
+        self._container = self._open("cannot open container")
         try:
-            self._container = av.open(str(self.path), mode="r")
-        except (av.FFmpegError, OSError, ValueError) as e:
-            raise VideoDecodeError(self.path, f"cannot open container ({e})") from None
-        try:
-            if not self._container.streams.video:
-                raise VideoDecodeError(self.path, "no video stream")
-            self._threads = threads
-            self._used = False  # whether the demuxer has moved since opening
-            self._stream = self._container.streams.video[0]
-            self._stream.thread_count = threads
             cc = self._stream.codec_context
             height, width = int(cc.height or 0), int(cc.width or 0)
             if height <= 0 or width <= 0:
                 raise VideoDecodeError(self.path, f"invalid frame size {width}x{height}")
-            num_frames = int(self._stream.frames or 0)
-            if num_frames <= 0:
-                num_frames = self._count_packets()
+            header = int(self._stream.frames or 0)
+            self._table = _PacketTable(self._container, self._stream)
+            num_frames = self._table.count
+            if self._table.truncated and header > num_frames:
+                num_frames = header
             if num_frames <= 0:
                 raise VideoDecodeError(self.path, "the video stream has no frames")
             self.info = VideoInfo(num_frames, _fps(self._stream), height, width)
@@ -129,25 +233,22 @@ class VideoReader:
             self._container.close()
             raise
 
-    def _count_packets(self) -> int:
-        """Count the stream's packets (containers without a frame count), then rewind."""
+    def _open(self, what: str) -> av.container.InputContainer:
         try:
-            n = sum(1 for p in self._container.demux(self._stream) if p.size > 0)
-        except av.FFmpegError as e:
-            raise VideoDecodeError(self.path, f"cannot demux ({e})") from None
-        if n > 0:
-            self._reopen()
-        return n
+            container = av.open(str(self.path), mode="r")
+        except (av.FFmpegError, OSError, ValueError) as e:
+            raise VideoDecodeError(self.path, f"{what} ({e})") from None
+        if not container.streams.video:
+            container.close()
+            raise VideoDecodeError(self.path, "no video stream")
+        self._stream = container.streams.video[0]
+        self._stream.thread_count = self._threads
+        return container
 
     def _reopen(self) -> None:
-        """Rewind to the first frame by reopening the file."""
+        """Rewind to the first frame by reopening the file (works for every container)."""
         self._container.close()
-        try:
-            self._container = av.open(str(self.path), mode="r")
-        except (av.FFmpegError, OSError, ValueError) as e:
-            raise VideoDecodeError(self.path, f"cannot reopen container ({e})") from None
-        self._stream = self._container.streams.video[0]
-        self._stream.thread_count = self._threads
+        self._container = self._open("cannot reopen container")
 
     def close(self) -> None:
         """Close the container."""
@@ -158,11 +259,6 @@ class VideoReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def _frame_index(self, pts: int | None, counter: int) -> int:
-        if pts is None or not self._timed:
-            return counter
-        return round(float((pts - self._start_pts) * self._stream.time_base) * self._fps)
 
     def read(
         self, indices: Sequence[int] | np.ndarray, *, size: tuple[int, int] | None = None
@@ -180,103 +276,104 @@ class VideoReader:
 
         Raises:
             ValueError: an index outside ``[0, num_frames)`` or a non-positive ``size``.
-            VideoDecodeError: the stream ends before the last requested frame (truncated file or
-                wrong header frame count) or FFmpeg fails mid-stream.
+            VideoDecodeError: the stream ends before the last requested frame (truncated file)
+                or FFmpeg fails mid-stream.
         """
-        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
-        n_total = self.info.num_frames
-        if idx.size == 0:
-            raise ValueError("indices must not be empty")
-        if idx.min() < 0 or idx.max() >= n_total:
-            raise ValueError(
-                f"frame indices must lie in [0, {n_total}) for {self.path}, "
-                f"got [{idx.min()}, {idx.max()}]"
-            )
-        if size is None:
-            out_h, out_w = self.info.height, self.info.width
-        else:
-            out_h, out_w = (int(v) for v in size)
-            if out_h <= 0 or out_w <= 0:
-                raise ValueError(f"size must be positive (height, width), got {size}")
+        idx, out_h, out_w = validate_request(indices, size, self.info, self.path)
         unique, inverse = np.unique(idx, return_inverse=True)
-        buf = self._decode_sorted(unique, out_h, out_w)
-        if unique.size != idx.size or not np.array_equal(unique, idx):
-            buf = buf[inverse]  # gather (repeats / loops / unsorted requests)
-        return torch.from_numpy(buf).permute(0, 3, 1, 2)
-
-    def _decode_sorted(self, wanted: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
-        """Fill a ``(len(wanted), H, W, 3)`` buffer with the sorted unique frames ``wanted``."""
-        stream = self._stream
-        self._fps = self.info.fps
-        self._timed = stream.time_base is not None and math.isfinite(self._fps)
-        self._start_pts = stream.start_time if stream.start_time is not None else 0
-        buf = np.empty((wanted.size, out_h, out_w, 3), dtype=np.uint8)
+        buf = np.empty((unique.size, out_h, out_w, 3), dtype=np.uint8)
         # One reformatter per read keeps libswscale's context cached across frames; threads=1
         # because swscale's automatic threading costs more than it saves on video-sized frames.
         kwargs = {"format": "rgb24", "threads": 1}
         if (out_h, out_w) != (self.info.height, self.info.width):
             kwargs.update(width=out_w, height=out_h, interpolation=INTERPOLATION)
-        first = int(wanted[0])
-        # Seek only when it can skip work; fall back to decoding from the start if the seek
-        # lands after the first wanted frame (imprecise index) or frames carry no pts.
-        attempts = [True, False] if (first > 0 and self._timed) else [False]
-        for use_seek in attempts:
-            try:
-                filled = self._decode_pass(wanted, buf, kwargs, use_seek)
-            except av.FFmpegError as e:
-                raise VideoDecodeError(self.path, f"decoding failed ({e})") from None
-            if filled is not None:
-                return buf
-        raise VideoDecodeError(self.path, "could not position the decoder")  # pragma: no cover
+        try:
+            start = self._seek_start(int(unique[0]))
+            if start is None or not self._decode(unique, buf, kwargs, start):
+                self._reopen()
+                self._decode(unique, buf, kwargs, None)
+        except av.FFmpegError as e:
+            raise VideoDecodeError(self.path, f"decoding failed ({e})") from None
+        if unique.size != idx.size or not np.array_equal(unique, idx):
+            buf = buf[inverse]  # gather (repeats / loops / unsorted requests)
+        return torch.from_numpy(buf).permute(0, 3, 1, 2)
 
-    def _decode_pass(
-        self, wanted: np.ndarray, buf: np.ndarray, kwargs: dict, use_seek: bool
-    ) -> int | None:
-        first, last = int(wanted[0]), int(wanted[-1])
-        if use_seek:
-            target = self._start_pts + int(first / self._fps / self._stream.time_base)
+    def _seek_start(self, first: int) -> int | None:
+        """Packet position of the last safe keyframe at or before frame ``first`` (``None``: the
+        table does not allow seeking)."""
+        t = self._table
+        if not t.seekable or t.count != self.info.num_frames:
+            return None
+        j = int(np.searchsorted(t.key_rank, first, side="right")) - 1
+        return int(t.key_pos[max(j, 0)])
+
+    def _decode(self, wanted: np.ndarray, buf: np.ndarray, kwargs: dict, start: int | None) -> bool:
+        """Fill ``buf`` with the sorted unique frames ``wanted``.
+
+        ``start=None``: decode the freshly opened container from its first packet, numbering
+        frames by output count (the definition of a frame index). Otherwise seek to the keyframe
+        at packet position ``start`` and number frames by the packet table's pts ranks; returns
+        ``False`` (nothing trusted) if the landing packet or any frame's rank is not as expected.
+        """
+        t, stream = self._table, self._stream
+        r0 = 0
+        if start is not None:
+            r0 = t.rank[t.pts[start]]
+            target = t.dts[start] if t.dts[start] is not None else t.pts[start]
             try:
-                self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
+                self._container.seek(target, stream=stream, backward=True, any_frame=False)
             except av.FFmpegError:
-                return None  # not seekable: decode from the start instead
-        elif self._used:
-            self._reopen()  # rewind (reopening works for every container, seeking may not)
-        self._used = True
-        stream, container = self._stream, self._container
+                return False
         reformatter = VideoReformatter()
-        pos = 0
-        counter = 0
-        last_seen = -1
-        started = False
-        for frame in container.decode(stream):
-            fi = self._frame_index(frame.pts, counter)
-            counter += 1
-            if not started:
-                started = True
-                if use_seek and fi > first:
-                    return None  # seek overshot: retry from the start
-                if frame.pts is None and use_seek:
-                    return None  # cannot locate frames after a seek without timestamps
-            last_seen = max(last_seen, fi)
-            if fi < wanted[pos]:
-                continue
-            arr = reformatter.reformat(frame, **kwargs).to_ndarray()
-            # A frame index jump (dropped/duplicated frames in the container) reuses this frame
-            # for every wanted index it skipped.
-            while pos < wanted.size and wanted[pos] <= fi:
-                buf[pos] = arr
+        pos, count, expect, last_seen = 0, 0, r0, -1
+        landed = start is None
+        for packet in self._container.demux(stream):
+            if not landed:
+                # The landing packet must be a safe keyframe at or before the wanted one.
+                k = t.rank.get(packet.pts) if packet.size > 0 else None
+                if k is None or k > r0 or (k < r0 and k not in set(t.key_rank.tolist())):
+                    return False
+                if packet.dts != t.dts[t.pts.index(packet.pts)]:
+                    return False
+                landed, r0, expect = True, k, k
+            for frame in packet.decode():
+                if start is None:
+                    fi = count
+                    count += 1
+                else:
+                    fi = t.rank.get(frame.pts, -1) if frame.pts is not None else -1
+                    if fi < r0 and fi >= 0:
+                        continue  # leading B-frame of an open GOP (references before the seek)
+                    if fi != expect:
+                        return False
+                    expect += 1
+                last_seen = fi
+                if fi < wanted[pos]:
+                    continue
+                buf[pos] = reformatter.reformat(frame, **kwargs).to_ndarray()
                 pos += 1
-            if pos == wanted.size or fi >= last:
-                break
-        if pos < wanted.size:
-            if last_seen < 0:
-                raise VideoDecodeError(self.path, "no frame could be decoded")
-            raise VideoDecodeError(
-                self.path,
-                f"stream ended after frame {last_seen} but frame {int(wanted[pos])} was requested "
-                f"(header says {self.info.num_frames} frames; truncated file?)",
-            )
-        return pos
+                if pos == wanted.size:
+                    return True
+        if start is not None:
+            return False  # let the sequential pass decide (and report) where the stream ends
+        if last_seen < 0:
+            raise VideoDecodeError(self.path, "no frame could be decoded")
+        raise VideoDecodeError(
+            self.path,
+            f"stream ended after frame {last_seen} but frame {int(wanted[pos])} was requested "
+            f"(the file holds {self.info.num_frames} frames by its header/index; truncated file?)",
+        )
+
+    def count_frames(self) -> int:
+        """Decode the whole stream (no RGB conversion) and return the number of frames."""
+        self._reopen()
+        n = 0
+        try:
+            for packet in self._container.demux(self._stream):
+                n += len(packet.decode())
+        except av.FFmpegError as e:
+            raise VideoDecodeError(self.path, f"decoding failed ({e})") from None
+        return n
 
 
 def probe(path: str | os.PathLike[str]) -> VideoInfo:
@@ -325,13 +422,6 @@ def decode(
         return reader.read(np.arange(s, s + count), size=size)
 
 
-def _count_decoded(reader: VideoReader) -> int:
-    n = 0
-    for _ in reader._container.decode(reader._stream):
-        n += 1
-    return n
-
-
 def _scan_one(video: str, root: Path, full: bool) -> dict:
     path = root / video
     row = {
@@ -355,16 +445,14 @@ def _scan_one(video: str, root: Path, full: bool) -> dict:
                 num_frames=info.num_frames, fps=info.fps, height=info.height, width=info.width
             )
             if full:
-                try:
-                    decoded = _count_decoded(reader)
-                except av.FFmpegError as e:
-                    raise VideoDecodeError(path, f"decoding failed ({e})") from None
+                decoded = reader.count_frames()
+                row["num_frames"] = decoded
                 if decoded == 0:
                     raise VideoDecodeError(path, "no frame could be decoded")
                 if decoded < info.num_frames:
                     raise VideoDecodeError(
                         path,
-                        f"decoded {decoded} of the {info.num_frames} frames in the header "
+                        f"decoded {decoded} of the {info.num_frames} frames the file declares "
                         "(truncated file?)",
                     )
         row["decodable"] = True
@@ -386,13 +474,16 @@ def scan(
         table: A split table with a ``video`` column (paths relative to ``root``); repeated videos
             are checked once.
         root: Dataset root.
-        full: Decode every frame (detects truncation) instead of only reading the header.
+        full: Decode every frame (detects truncation, counts frames exactly) instead of only
+            demuxing the packets.
         num_threads: Parallel checks (PyAV releases the GIL while decoding).
 
     Returns:
         DataFrame, one row per unique video in table order, columns ``video``, ``path``,
-        ``exists``, ``decodable``, ``num_frames`` (header count), ``fps``, ``height``, ``width``,
-        ``error`` (empty when decodable).
+        ``exists``, ``decodable``, ``num_frames`` (frames decoded when ``full``, else
+        :attr:`VideoInfo.num_frames`), ``fps``, ``height``, ``width``, ``error`` (empty when
+        decodable; a file with fewer decodable frames than its header says is reported as
+        truncated).
 
     Raises:
         ValueError: ``table`` has no ``video`` column or ``num_threads < 1``.
