@@ -1,5 +1,9 @@
 """Helpers for the tempaug.train tests: a tiny generated dataset and smoke configurations.
 
+Run as a script (under ``torchrun``) it is ``python -m tempaug.train`` with gradient
+synchronisation switched off (DistributedDataParallel replaced by the bare module): the negative
+control of the DDP test.
+
 The dataset is written once per session by ``tempaug.data.synthetic.generate`` in the HMDB-51
 layout (real AVI files + official split lists) and its split tables are saved as CSV so that
 subprocess runs (``python -m tempaug.train``, ``torchrun``) read the same files.
@@ -121,3 +125,16 @@ def run_cli(cmd: list[str], *, timeout: float = 300) -> subprocess.CompletedProc
     return subprocess.run(
         cmd, cwd=REPO, env=subprocess_env(), capture_output=True, text=True, timeout=timeout
     )
+
+
+def _main_without_gradient_sync(argv: list[str]) -> int:
+    """``tempaug.train``'s CLI with DDP replaced by the bare module (no gradient all-reduce)."""
+    import tempaug.train.trainer as trainer_mod
+    from tempaug.train.__main__ import main
+
+    trainer_mod.DistributedDataParallel = lambda module, **kwargs: module
+    return main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(_main_without_gradient_sync(sys.argv[1:]))

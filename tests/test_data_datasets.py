@@ -18,7 +18,7 @@ from tempaug.data import (
     VideoDecodeError,
     VideoReader,
     decode,
-    make_dataloader,
+    make_loader,
     normalize,
     probe,
     set_epoch,
@@ -118,6 +118,7 @@ class TestItems:
             expected = full[list(v.indices)][..., v.top : v.top + 48, v.left : v.left + 48]
             assert torch.equal(view, expected)
         assert not torch.equal(views[0], views[2])  # left vs right crop
+        assert ds.num_views == 12 and len(ds) == len(test_table)
         fl = VideoClipDataset(
             test_table, data.video_root, mode="eval", clip_len=8, crop_size=48, num_clips=2
         )
@@ -147,6 +148,49 @@ class TestItems:
         assert torch.equal(ds[4][0], out)  # the transform's draws are reproducible too
 
 
+class TestPerClipItems:
+    @pytest.mark.parametrize("cache_bytes", [0, 2**30])
+    def test_same_views_as_the_per_video_item(self, data, test_table, cache_bytes):
+        kw = {"mode": "eval", "clip_len": 8, "crop_size": 48, "num_clips": 4, "num_crops": 3}
+        kw.update(output="uint8", cache_bytes=cache_bytes)
+        table = test_table.head(3)
+        whole = VideoClipDataset(table, data.video_root, **kw)
+        per_clip = VideoClipDataset(table, data.video_root, eval_unit="clip", **kw)
+        assert len(per_clip) == 3 * 4 and per_clip.num_views == 12
+        assert per_clip.labels.tolist() == whole.labels.tolist()
+        for row in range(3):
+            items = [per_clip[row * 4 + k] for k in range(4)]
+            assert [it[1:] for it in items] == [
+                (int(table.label[row]), row, 3 * k) for k in range(4)
+            ]
+            views = torch.cat([it[0] for it in items])
+            assert views.shape == (12, 8, 3, 48, 48)
+            assert torch.equal(views, whole[row][0])
+
+    def test_loader_batches_count_items_and_shards_cover_all_views(self, data, test_table):
+        kw = {"mode": "eval", "clip_len": 4, "crop_size": 32, "num_clips": 3, "num_crops": 3}
+        ds = VideoClipDataset(
+            test_table.head(3), data.video_root, eval_unit="clip", output="uint8", **kw
+        )
+        seen = []
+        for rank in (0, 1):
+            for views, _, index, view in make_loader(
+                ds, batch_size=2, train=False, seed=0, rank=rank, world_size=2
+            ):
+                assert views.shape[1:3] == (3, 4) and views.shape[0] <= 2
+                seen += [
+                    (i, v + c)
+                    for i, v in zip(index.tolist(), view.tolist(), strict=True)
+                    for c in range(3)
+                ]
+        assert len(seen) == 10 * 3  # 9 items padded to 2 x 5
+        assert sorted(set(seen)) == [(i, v) for i in range(3) for v in range(9)]
+
+    def test_bad_unit(self, data, test_table):
+        with pytest.raises(ValueError, match="eval_unit must be 'video' or 'clip'"):
+            VideoClipDataset(test_table, data.video_root, mode="eval", eval_unit="view")
+
+
 class TestDeterminism:
     def test_seed_epoch_index(self, data, train_table):
         ds = VideoClipDataset(train_table, data.video_root, **SMALL)
@@ -163,12 +207,10 @@ class TestDeterminism:
         assert torch.equal(clone[1][0], a[1])
 
     def test_workers_match_main_process_across_epochs(self, data, train_table):
-        ds = VideoClipDataset(train_table.head(8), data.video_root, output="uint8", **SMALL)
+        ds = VideoClipDataset(train_table.head(9), data.video_root, output="uint8", **SMALL)
 
         def run(num_workers: int) -> list[torch.Tensor]:
-            loader = make_dataloader(
-                ds, batch_size=3, shuffle=True, num_workers=num_workers, seed=4
-            )
+            loader = make_loader(ds, batch_size=3, train=True, num_workers=num_workers, seed=4)
             out = []
             for epoch in (0, 1):
                 set_epoch(loader, epoch)
@@ -228,6 +270,48 @@ class TestBadVideos:
         table, root = broken
         ds = VideoClipDataset(table, root, on_error="skip", cache_bytes=2**30, **SMALL)
         assert ds[1][2] not in (1, 4) and ds[4][2] not in (1, 4) and ds.num_skipped >= 2
+
+    def test_failures_go_to_the_shared_log(self, broken, tmp_path):
+        table, root = broken
+        log_path = tmp_path / "run" / "decode_failures.csv"
+        ds = VideoClipDataset(table, root, on_error="skip", failure_log=log_path, **SMALL)
+        ds.set_epoch(3)
+        for i in range(len(ds)):
+            ds[i]
+        rows = [r.split(",") for r in log_path.read_text().splitlines()]
+        assert len(rows) == ds.num_skipped >= 2
+        assert {r[0] for r in rows} == {"train"} and {r[1] for r in rows} == {"3"}
+        assert {table.video[1], table.video[4]} <= {r[3] for r in rows}
+
+    @pytest.mark.parametrize("unit", ["video", "clip"])
+    def test_eval_keeps_the_video_with_blank_views(self, broken, tmp_path, unit):
+        """An unreadable evaluation video is never replaced by another video's clip: it keeps
+        its row (so it stays in the denominator) with black views, and is recorded."""
+        table, root = broken
+        log_path = tmp_path / "failures.csv"
+        kw = {k: v for k, v in SMALL.items() if k not in ("scale_range", "hflip_p")}
+        ds = VideoClipDataset(
+            table,
+            root,
+            mode="eval",
+            num_clips=2,
+            num_crops=1,
+            eval_unit=unit,
+            on_error="skip",
+            failure_log=log_path,
+            **kw,
+        )
+        items = [ds[i] for i in range(len(ds))]
+        rows = [item[2] for item in items]
+        assert sorted(set(rows)) == list(range(len(table)))  # every video, none substituted
+        for item in items:
+            views, label, row = item[0], item[1], item[2]
+            assert label == int(table.label[row])
+            blank = row in (1, 4)
+            assert bool((views == views.flatten()[0]).all()) == blank
+        logged = [r.split(",")[3] for r in log_path.read_text().splitlines()]
+        assert set(logged) == {table.video[1], table.video[4]}
+        assert {r.split(",")[0] for r in log_path.read_text().splitlines()} == {"eval"}
 
     def test_all_bad_gives_up(self, broken):
         table, root = broken

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import random
 import stat
@@ -11,14 +12,27 @@ import pytest
 import torch
 
 from tempaug.train.checkpoint import (
+    CHECKPOINT_FORMAT,
     atomic_write_text,
     capture_rng_state,
+    export_weights,
     load_checkpoint,
+    load_weights,
     restore_rng_state,
     save_checkpoint,
     write_csv,
     write_json,
 )
+
+
+class _Payload:
+    """Unpickling this object creates ``marker`` (a stand-in for running arbitrary code)."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
 
 
 class TestAtomicWrites:
@@ -61,6 +75,69 @@ class TestCheckpoint:
             load_checkpoint(tmp_path / "other.pt")
         with pytest.raises(ValueError, match="does not exist"):
             load_checkpoint(tmp_path / "missing.pt")
+        (tmp_path / "junk.pt").write_bytes(b"not a zip file")
+        with pytest.raises(ValueError, match=r"junk\.pt"):
+            load_checkpoint(tmp_path / "junk.pt")
+
+    def test_malicious_pickle_is_refused_without_running(self, tmp_path):
+        marker = tmp_path / "pwned"
+        path = tmp_path / "shared.pt"
+        torch.save({"format": CHECKPOINT_FORMAT, "model": {}, "x": _Payload(marker)}, path)
+        with pytest.raises(ValueError, match=r"refusing to load .*shared\.pt"):
+            load_checkpoint(path)
+        assert not marker.exists(), "loading the checkpoint ran code"
+        # The payload is real: the full unpickler does run it.
+        torch.load(path, weights_only=False)
+        assert marker.exists()
+
+    def test_old_pickled_rng_format_is_refused(self, tmp_path):
+        rng = {"numpy": np.random.get_state()}  # noqa: NPY002 - format 1 stored the ndarray tuple
+        torch.save({"format": 1, "rng": [rng]}, tmp_path / "v1.pt")
+        with pytest.raises(ValueError, match=r"refusing to load .*v1\.pt"):
+            load_checkpoint(tmp_path / "v1.pt")
+        torch.save({"format": 1, "epoch": 2}, tmp_path / "v1_plain.pt")
+        with pytest.raises(ValueError, match="found format 1"):
+            load_checkpoint(tmp_path / "v1_plain.pt")
+
+    def test_rng_state_survives_weights_only(self, tmp_path):
+        gens = {"aug": torch.Generator().manual_seed(3)}
+        random.gauss(0, 1)  # leaves a cached gaussian in the Python state
+        np.random.standard_normal()  # noqa: NPY002 - and in NumPy's
+        save_checkpoint(tmp_path / "c.pt", {"rng": [capture_rng_state(torch.device("cpu"), gens)]})
+        snap = load_checkpoint(tmp_path / "c.pt")["rng"][0]
+        first = (np.random.standard_normal(3).tolist(), random.gauss(0, 1), torch.rand(2).tolist())  # noqa: NPY002
+        restore_rng_state(snap, torch.device("cpu"), gens)
+        again = (np.random.standard_normal(3).tolist(), random.gauss(0, 1), torch.rand(2).tolist())  # noqa: NPY002
+        assert again == first
+
+
+class TestExportWeights:
+    def test_round_trip_without_pickle(self, tmp_path):
+        from tempaug.models import build_model
+
+        model = build_model("slowfast_smoke", 3, clip_len=16, crop_size=32, seed=0)
+        kwargs = {"num_classes": 3, "clip_len": 16, "crop_size": 32, "seed": 0}
+        state = {"epoch": 4, "model_name": "slowfast_smoke", "model_kwargs": kwargs}
+        save_checkpoint(tmp_path / "c.pt", {**state, "model": model.state_dict()})
+        out = export_weights(tmp_path / "c.pt", tmp_path / "w.safetensors")
+        assert out.read_bytes()[:8] != b"PK\x03\x04"  # not a torch (zip + pickle) file
+        tensors, info = load_weights(out)
+        assert info == {"model_name": "slowfast_smoke", "model_kwargs": kwargs, "epoch": 4}
+        again = build_model(info["model_name"], **info["model_kwargs"])
+        again.load_state_dict(tensors)
+        for key, value in model.state_dict().items():
+            assert torch.equal(again.state_dict()[key], value), key
+
+    def test_rejects_other_files(self, tmp_path):
+        with pytest.raises(ValueError, match="does not exist"):
+            load_weights(tmp_path / "none.safetensors")
+        buf = io.BytesIO()
+        torch.save({"w": torch.zeros(1)}, buf)
+        (tmp_path / "x.safetensors").write_bytes(buf.getvalue())
+        with pytest.raises(ValueError, match=r"x\.safetensors"):
+            load_weights(tmp_path / "x.safetensors")
+        with pytest.raises(ValueError, match="no model weights"):
+            export_weights({"epoch": 1}, tmp_path / "y.safetensors")
 
 
 class TestRngState:

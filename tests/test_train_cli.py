@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,13 +27,13 @@ from _train_helpers import (
 
 from tempaug.train import TrainConfig, evaluate
 from tempaug.train.__main__ import main
-from tempaug.train.checkpoint import load_checkpoint
+from tempaug.train.checkpoint import load_checkpoint, load_weights
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*torch.jit.script.*:FutureWarning")
 
 EPOCHS = 4
 TIMING_KEYS = {"seconds", "eval_seconds"}
-HISTORY_TIMING = {"seconds", "data_wait"}
+RESULTS = ("metrics.json", "history.csv", "scores.csv")
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +64,8 @@ def config_file(tiny, tmp_path_factory):
 @pytest.fixture(scope="module")
 def runs(config_file):
     """The uninterrupted reference run and a run killed by SIGKILL after its first checkpoint,
-    started side by side (one thread each)."""
+    started side by side (one thread each); ``killed_auto`` is a copy of the killed run's folder
+    (for ``runtime.resume=auto``)."""
     cfg, root = config_file
     ref, killed = root / "ref", root / "killed"
     ref_proc = subprocess.Popen(
@@ -93,6 +95,7 @@ def runs(config_file):
     while _processes_with(marker) and time.monotonic() < deadline:
         time.sleep(0.2)
     orphans = _processes_with(marker)
+    shutil.copytree(killed, root / "killed_auto")
     out, _ = ref_proc.communicate(timeout=300)
     assert ref_proc.returncode == 0, out
     return ref, killed, victim.returncode, orphans
@@ -117,12 +120,18 @@ def _processes_with(marker: str) -> list[int]:
 
 def _metrics(path):
     m = json.loads((path / "metrics.json").read_text())
-    return {k: v for k, v in m.items() if k not in TIMING_KEYS}
+    assert not TIMING_KEYS & m.keys(), "wall-clock timings belong in timings.json"
+    return m
 
 
 def _history(path):
     with (path / "history.csv").open() as fh:
-        return [{k: v for k, v in r.items() if k not in HISTORY_TIMING} for r in csv.DictReader(fh)]
+        return list(csv.DictReader(fh))
+
+
+def _same_results(a: Path, b: Path) -> None:
+    for name in RESULTS:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 
 class TestResume:
@@ -139,7 +148,7 @@ class TestResume:
         assert res.returncode == 0, res.stderr + res.stdout
         assert (
             f"resumed from {killed / 'checkpoints' / 'last.pt'} after epoch {interrupted_at}"
-            in (res.stdout)
+            in res.stderr  # the progress report goes to the process's stderr
         )
 
         a = load_checkpoint(ref / "checkpoints" / "last.pt")
@@ -152,9 +161,25 @@ class TestResume:
             a["optimizer"]["state"].values(), b["optimizer"]["state"].values(), strict=True
         ):
             assert all(torch.equal(pa[k], pb[k]) for k in pa)
-        assert _metrics(ref) == _metrics(killed)
-        assert _history(ref) == _history(killed)
-        assert (ref / "scores.csv").read_bytes() == (killed / "scores.csv").read_bytes()
+        _same_results(ref, killed)  # results only: byte-identical files
+        timings = json.loads((killed / "timings.json").read_text())
+        assert timings["resumed_after_epoch"] == interrupted_at
+        assert [e["epoch"] for e in timings["epochs"]] == list(range(1, EPOCHS + 1))
+
+    def test_auto_resume_of_the_same_run_is_bitwise_identical(self, runs, config_file):
+        cfg, root = config_file
+        ref, *_ = runs
+        out = root / "killed_auto"  # another folder than the saved config's out_dir: ignored
+        ckpt = out / "checkpoints" / "last.pt"
+        interrupted_at = load_checkpoint(ckpt)["epoch"]
+        res = run_cli(
+            train_cli(cfg, f"out_dir={out}", "runtime.resume=auto", "runtime.save_every=2")
+        )
+        assert res.returncode == 0, res.stderr + res.stdout
+        assert f"resumed from {ckpt} after epoch {interrupted_at}" in res.stderr
+        epochs = [line for line in res.stderr.splitlines() if line.startswith("epoch ")]
+        assert len(epochs) == EPOCHS - interrupted_at
+        _same_results(ref, out)
 
     def test_evaluate_reproduces_final_metrics(self, runs, config_file, tmp_path):
         cfg_path, _ = config_file
@@ -202,7 +227,7 @@ class TestDistributed:
         assert res.returncode == 0, res.stderr[-4000:] + res.stdout[-2000:]
 
         m, m_ref = json.loads((ddp / "metrics.json").read_text()), _metrics(ref)
-        assert m.keys() - TIMING_KEYS == m_ref.keys()
+        assert m.keys() == m_ref.keys()
         assert m["world_size"] == 2 and m["num_videos"] == tiny.num_val
         assert len(_history(ddp)) == EPOCHS
         assert _history(ddp)[0].keys() == _history(ref)[0].keys()
@@ -214,8 +239,20 @@ class TestDistributed:
         )
         # Only rank 0 writes results; every rank logs the training indices it saw.
         assert sorted(p.name for p in ddp.iterdir()) == sorted(
-            ["checkpoints", "config.yaml", "debug", "history.csv", "metrics.json", "scores.csv"]
+            [
+                "checkpoints",
+                "config.yaml",
+                "debug",
+                "history.csv",
+                "metrics.json",
+                "scores.csv",
+                "timings.json",
+                "train.log",
+            ]
         )
+        # Gradients are all-reduced: both ranks end with the same parameters.
+        hashes = [(ddp / "debug" / f"rank{r}_params.sha256").read_text() for r in (0, 1)]
+        assert len(hashes[0].strip()) == 64 and hashes[0] == hashes[1]
         seen = {}
         for rank in (0, 1):
             for line in (ddp / "debug" / f"rank{rank}_indices.txt").read_text().split("\n"):
@@ -230,6 +267,61 @@ class TestDistributed:
             assert len(set(r0)) == len(r0) and not set(r0) & set(r1), f"epoch {epoch} overlaps"
             assert set(r0) | set(r1) <= set(range(tiny.num_train))
         assert seen[(0, 0)] != seen[(0, 1)], "the sampler must reshuffle every epoch"
+
+    def test_without_gradient_sync_the_ranks_diverge(self, config_file):
+        """Negative control: the same two-process run with DDP replaced by the bare module
+        (``_train_helpers`` run as a script) ends with different parameters on the two ranks,
+        so the equality asserted above does test the gradient all-reduce."""
+        cfg, root = config_file
+        out = root / "ddp_nosync"
+        cmd = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            str(REPO / "tests" / "_train_helpers.py"),
+            "--config",
+            str(cfg),
+            "--set",
+            f"out_dir={out}",
+            "runtime.debug_indices=true",
+            "data.num_workers=0",
+            "optim.epochs=1",
+            "optim.warmup_epochs=0",
+            "eval.every=0",
+            "eval.num_clips=1",
+        ]
+        res = run_cli(cmd, timeout=400)
+        assert res.returncode == 0, res.stderr[-4000:] + res.stdout[-2000:]
+        hashes = [(out / "debug" / f"rank{r}_params.sha256").read_text() for r in (0, 1)]
+        assert hashes[0] != hashes[1]
+
+
+class TestExportWeights:
+    def test_cli_exports_code_free_weights(self, runs, tmp_path, capsys):
+        ref, *_ = runs
+        ckpt = ref / "checkpoints" / "last.pt"
+        dst = tmp_path / "model.safetensors"
+        assert main(["--export-weights", str(ckpt), str(dst)]) == 0
+        assert json.loads(capsys.readouterr().out)["weights"] == str(dst)
+        tensors, info = load_weights(dst)
+        state = load_checkpoint(ckpt)
+        assert info["epoch"] == EPOCHS and info["model_kwargs"] == state["model_kwargs"]
+        assert tensors.keys() == state["model"].keys()
+        assert all(torch.equal(tensors[k], state["model"][k]) for k in tensors)
+
+    def test_cli_refuses_a_pickle_that_runs_code(self, tmp_path, capsys):
+        from test_train_checkpoint import _Payload
+
+        marker = tmp_path / "pwned"
+        evil = tmp_path / "evil.pt"
+        torch.save({"format": 2, "model": {"w": torch.zeros(1)}, "x": _Payload(marker)}, evil)
+        assert main(["--export-weights", str(evil), str(tmp_path / "w.safetensors")]) == 2
+        err = capsys.readouterr().err
+        assert "refusing to load" in err and str(evil) in err
+        assert not marker.exists() and not (tmp_path / "w.safetensors").exists()
 
 
 class TestCommandLine:

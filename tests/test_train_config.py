@@ -7,7 +7,12 @@ import pytest
 import yaml
 
 from tempaug.train import ConfigError, TrainConfig
-from tempaug.train.config import MIX_METHODS, apply_overrides
+from tempaug.train.config import (
+    MIX_METHODS,
+    RESUME_IGNORED_KEYS,
+    apply_overrides,
+    run_differences,
+)
 
 
 class TestDefaults:
@@ -107,6 +112,7 @@ class TestErrorsNameTheKey:
             ("runtime.device=tpu", "runtime.device"),
             ("runtime.amp=yes please", "runtime.amp"),
             ("runtime.save_every=0", "runtime.save_every"),
+            ("runtime.resume=sometimes", "runtime.resume"),
             ("seed=-1", "seed"),
             ("optim=3", "optim"),
             ("novalue", "novalue"),
@@ -123,3 +129,44 @@ class TestErrorsNameTheKey:
 
         with pytest.raises(ConfigError, match=r"optim\.lr"):
             TrainConfig(optim=OptimConfig(lr=0.0))
+
+
+class TestRunDifferences:
+    def test_resume_modes(self):
+        assert TrainConfig.from_yaml(None, ["runtime.resume=auto"]).runtime.resume == "auto"
+        assert TrainConfig.from_yaml(None, ["runtime.resume=true"]).runtime.resume is True
+
+    def test_keys_that_define_the_run(self):
+        base = TrainConfig.from_yaml(None, ["optim.epochs=7"]).to_dict()
+        same = TrainConfig.from_yaml(
+            None,
+            [
+                "optim.epochs=7",
+                "out_dir=elsewhere",
+                "data.num_workers=0",
+                "data.cache_mb=64",
+                "runtime.save_every=3",
+                "runtime.keep_every=2",
+                "runtime.resume=auto",
+                "runtime.progress=false",
+                "runtime.debug_indices=true",
+            ],
+        ).to_dict()
+        assert run_differences(base, same) == []
+        other = TrainConfig.from_yaml(
+            None, ["optim.epochs=8", "model.kwargs.width=16", "runtime.amp=false", "seed=1"]
+        ).to_dict()
+        assert run_differences(base, other) == [
+            "model.kwargs: {} -> {'width': 16}",
+            "optim.epochs: 7 -> 8",
+            "runtime.amp: True -> False",
+            "seed: 0 -> 1",
+        ]
+        assert "out_dir" in RESUME_IGNORED_KEYS and "optim.lr" not in RESUME_IGNORED_KEYS
+
+    def test_missing_and_retyped_keys_count(self):
+        assert run_differences({"optim": {"lr": 1}}, {"optim": {"lr": 1.0}}) == []
+        assert run_differences({"optim": {}}, {"optim": {"lr": 1.0}}) == [
+            "optim.lr: <missing> -> 1.0"
+        ]
+        assert run_differences({"seed": True}, {"seed": 1}) == ["seed: True -> 1"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
+import shutil
 import stat
 
 import pytest
@@ -18,6 +20,7 @@ from tempaug.data.cache import FrameCache
 from tempaug.data.transforms import normalize
 from tempaug.train import (
     HISTORY_COLUMNS,
+    TIMING_COLUMNS,
     ConfigError,
     DataConfig,
     NonFiniteLossError,
@@ -97,16 +100,29 @@ class TestLearns:
 class TestOutputs:
     def test_layout(self, learned, tiny):
         out, metrics = learned
-        for name in ("metrics.json", "history.csv", "scores.csv", "config.yaml"):
+        for name in (
+            "metrics.json",
+            "history.csv",
+            "scores.csv",
+            "config.yaml",
+            "timings.json",
+            "train.log",
+        ):
             path = out / name
             assert path.is_file(), name
             assert path.stat().st_mode & stat.S_IRGRP, f"{name} is not group-readable"
         assert (out / "checkpoints" / "last.pt").is_file()
         assert not list(out.rglob("*.tmp")), "temporary files left behind"
         on_disk = json.loads((out / "metrics.json").read_text())
-        assert on_disk == pytest.approx(metrics)
-        for key in ("top1", "top5", "mean_class_acc", "num_videos", "epochs", "seconds"):
+        assert (
+            on_disk.pop("decode_failures") == metrics["decode_failures"] == {"train": 0, "eval": 0}
+        )
+        assert on_disk == pytest.approx(
+            {k: v for k, v in metrics.items() if k != "decode_failures"}
+        )
+        for key in ("top1", "top5", "mean_class_acc", "num_videos", "epochs"):
             assert key in on_disk
+        assert not {"seconds", "eval_seconds"} & on_disk.keys(), "timings belong in timings.json"
         assert on_disk["epochs"] == LEARN_EPOCHS and on_disk["num_clips"] == 2
 
     def test_history(self, learned):
@@ -120,6 +136,17 @@ class TestOutputs:
         assert validated == [LEARN_EPOCHS // 2, LEARN_EPOCHS]
         lrs = [float(r["lr"]) for r in rows]
         assert max(lrs) <= 3e-3 and lrs[-1] < lrs[1]
+
+    def test_timings(self, learned):
+        out, _ = learned
+        t = json.loads((out / "timings.json").read_text())
+        assert [e["epoch"] for e in t["epochs"]] == list(range(1, LEARN_EPOCHS + 1))
+        for e in t["epochs"]:
+            assert set(e) == set(TIMING_COLUMNS)
+            assert 0.0 <= e["data_wait"] <= 1.0 and e["clips_per_s"] > 0
+            assert 0 < e["train_seconds"] <= e["seconds"]
+        assert t["train_seconds"] == pytest.approx(sum(e["seconds"] for e in t["epochs"]))
+        assert t["eval_seconds"] > 0 and t["world_size"] == 1 and t["resumed_after_epoch"] == 0
 
     def test_scores_are_averaged_softmax(self, learned, tiny):
         out, metrics = learned
@@ -139,7 +166,17 @@ class TestOutputs:
         out, _ = learned
         state = load_checkpoint(out / "checkpoints" / "last.pt")
         assert state["epoch"] == LEARN_EPOCHS
-        for key in ("model", "optimizer", "scheduler", "scaler", "rng", "history", "config"):
+        for key in (
+            "model",
+            "optimizer",
+            "scheduler",
+            "scaler",
+            "rng",
+            "history",
+            "timings",
+            "config",
+            "data_fingerprint",
+        ):
             assert key in state
         rng = state["rng"][0]
         assert set(rng) == {"torch", "cuda", "numpy", "python", "generators"}
@@ -192,12 +229,120 @@ class TestDeterminism:
                 fit(TrainConfig.from_dict(cfg))
         finally:
             torch.set_num_threads(n)
-        assert (outs[0] / "scores.csv").read_bytes() == (outs[1] / "scores.csv").read_bytes()
+        for name in ("scores.csv", "metrics.json", "history.csv"):  # results only: no timings
+            assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
         losses = []
         for out in outs:
             with (out / "history.csv").open() as fh:
                 losses.append([r["train_loss"] for r in csv.DictReader(fh)])
         assert losses[0] == losses[1]
+
+
+class TestProgress:
+    def test_one_line_per_epoch_on_stderr_and_in_train_log(self, tiny, tmp_path, capfd, one_thread):
+        cfg = smoke_config(tiny, tmp_path, optim={"epochs": 2, "warmup_epochs": 0})
+        fit(TrainConfig.from_dict(cfg))
+        out = capfd.readouterr().err  # the process's own stderr (what a DVC stage shows)
+        pattern = (
+            r"epoch {e}/2 train_loss=\d+\.\d{{4}} val_top1=\d+\.\d\d lr=\S+ clips/s=\d+\.\d "
+            r"data_wait=\d+% eta=\d+:\d\d:\d\d"
+        )
+        lines = [line for line in out.splitlines() if line.startswith("epoch ")]
+        assert len(lines) == 2
+        for e, line in enumerate(lines, 1):
+            assert re.fullmatch(pattern.format(e=e), line), line
+        assert lines[1].endswith("eta=0:00:00")
+        logged = (tmp_path / "train.log").read_text().splitlines()
+        stripped = [line.split(" ", 1)[1] for line in logged]  # drop the UTC time stamp
+        assert [line for line in stripped if line.startswith("epoch ")] == lines
+        assert stripped[0].startswith("training slowfast_smoke") and stripped[-1].startswith(
+            "final:"
+        )
+        assert all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ", line) for line in logged)
+
+
+class TestBrokenVideos:
+    def test_a_broken_video_never_stops_a_run_and_is_counted(self, tiny, tmp_path, one_thread):
+        """One truncated file in the training and the evaluation tables: the run finishes, the
+        training clip is replaced, the evaluation video keeps its row (blank views), and
+        metrics.json counts both."""
+        import pandas as pd
+
+        root = tmp_path / "videos"
+        train = pd.read_csv(tiny.train_csv)
+        val = pd.read_csv(tiny.val_csv)
+        for v in set(train.video) | set(val.video):
+            (root / v).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(tiny.video_root / v, root / v)
+        for v in (train.video[0], val.video[0]):
+            data = (root / v).read_bytes()
+            (root / v).write_bytes(data[: len(data) // 3])
+        cfg = smoke_config(
+            tiny,
+            tmp_path / "out",
+            data={"video_root": str(root)},
+            optim={"epochs": 1, "warmup_epochs": 0},
+            eval={"every": 0},
+        )
+        metrics = fit(TrainConfig.from_dict(cfg))
+        failures = metrics["decode_failures"]
+        assert failures["train"] >= 1 and failures["eval"] >= 1
+        saved = json.loads((tmp_path / "out" / "metrics.json").read_text())
+        assert saved["decode_failures"] == failures
+        scores = pd.read_csv(tmp_path / "out" / "scores.csv")
+        assert len(scores) == len(val) and val.video[0] in set(scores.video)  # denominator kept
+        assert metrics["num_videos"] == len(val)
+
+
+class TestAutoResume:
+    def test_changed_hyper_parameter_starts_fresh_then_same_config_resumes(
+        self, tiny, tmp_path, capfd, one_thread
+    ):
+        base = smoke_config(
+            tiny,
+            tmp_path,
+            optim={"epochs": 2, "warmup_epochs": 0},
+            eval={"every": 0, "num_clips": 1},
+            runtime={"device": "cpu", "progress": False, "keep_every": 1, "resume": "auto"},
+        )
+        fit(TrainConfig.from_dict(base))
+        assert (tmp_path / "checkpoints" / "epoch_0001.pt").is_file()
+        capfd.readouterr()
+
+        changed = {**base, "optim": {**base["optim"], "lr": 1e-3}}
+        changed["runtime"] = {**base["runtime"], "keep_every": 0}
+        fit(TrainConfig.from_dict(changed))
+        out = capfd.readouterr().err
+        assert "from a different run, starting from scratch" in out
+        assert "optim.lr: 0.002 -> 0.001" in out and "keep_every" not in out
+        assert "resumed from" not in out
+        assert not (tmp_path / "checkpoints" / "epoch_0001.pt").exists(), "stale checkpoint kept"
+        state = load_checkpoint(tmp_path / "checkpoints" / "last.pt")
+        assert state["config"]["optim"]["lr"] == 1e-3 and len(state["history"]) == 2
+        results = {n: (tmp_path / n).read_bytes() for n in ("metrics.json", "history.csv")}
+
+        # Same run again (keys that do not define a run may differ): resumes, trains nothing.
+        again = {**changed, "runtime": {**changed["runtime"], "save_every": 5}}
+        fit(TrainConfig.from_dict(again))
+        out = capfd.readouterr().err
+        assert f"resumed from {tmp_path / 'checkpoints' / 'last.pt'} after epoch 2" in out
+        assert not [line for line in out.splitlines() if line.startswith("epoch ")]
+        for name, data in results.items():
+            assert (tmp_path / name).read_bytes() == data, name
+
+    def test_unreadable_checkpoint_starts_fresh(self, tiny, tmp_path, capfd, one_thread):
+        (tmp_path / "checkpoints").mkdir(parents=True)
+        (tmp_path / "checkpoints" / "last.pt").write_bytes(b"garbage")
+        cfg = smoke_config(
+            tiny,
+            tmp_path,
+            optim={"epochs": 1, "warmup_epochs": 0},
+            eval={"every": 0, "num_clips": 1},
+            runtime={"device": "cpu", "progress": False, "resume": "auto"},
+        )
+        fit(TrainConfig.from_dict(cfg))
+        assert "cannot load it" in capfd.readouterr().err
+        assert load_checkpoint(tmp_path / "checkpoints" / "last.pt")["epoch"] == 1
 
 
 class TestNonFinite:

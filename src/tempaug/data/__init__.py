@@ -4,11 +4,11 @@
 * :mod:`~tempaug.data.synthetic`: a temporal-structure video dataset written in those layouts.
 * :mod:`~tempaug.data.video`: PyAV probe/decode (uint8 ``(T, C, H, W)`` channels-last views), scan.
 * :mod:`~tempaug.data.transforms`: clip sampling, scale jitter, crop, flip, normalize (Section 4.1).
-* :mod:`~tempaug.data.datasets`: ``VideoClipDataset`` and DataLoader helpers.
+* :mod:`~tempaug.data.datasets`: ``VideoClipDataset`` and the DataLoader factory ``make_loader``.
 """
 
 from . import datasets, splits, synthetic, transforms, video
-from .datasets import VideoClipDataset, make_dataloader, seed_worker, set_epoch, worker_init_fn
+from .datasets import VideoClipDataset, make_loader, seed_worker, set_epoch, worker_init_fn
 from .splits import SplitFileError, hmdb51, read_table, ucf101, vipriors_ucf101, write_table
 from .synthetic import GeneratedDataset, generate
 from .transforms import normalize
@@ -25,7 +25,7 @@ __all__ = [
     "decode",
     "generate",
     "hmdb51",
-    "make_dataloader",
+    "make_loader",
     "normalize",
     "probe",
     "read_table",

@@ -14,19 +14,23 @@ shared memory so persistent workers see it (call it before iterating the loader,
 
 from __future__ import annotations
 
+import csv
 import inspect
+import io
 import logging
 import os
 import random
+import threading
+import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import torch
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from .cache import FrameCache
 from .transforms import EvalClipSpec, TrainClipSpec, crop_flip, normalize
@@ -34,8 +38,9 @@ from .video import VideoDecodeError, VideoInfo, VideoReader
 
 __all__ = [
     "VideoClipDataset",
+    "WorkerInit",
     "item_seed",
-    "make_dataloader",
+    "make_loader",
     "seed_worker",
     "set_epoch",
     "worker_init_fn",
@@ -79,6 +84,9 @@ class VideoClipDataset(Dataset):
         hflip_p: Training horizontal-flip probability (paper: 0.5).
         num_clips: Evaluation clips per video, uniformly spaced (paper: 10).
         num_crops: Evaluation crops per clip: 1 = centre, 3 = left/centre/right.
+        eval_unit: What an eval item holds: ``"video"``, all ``num_clips * num_crops`` views of a
+            video; ``"clip"``, the ``num_crops`` views of one clip (``len = videos * num_clips``),
+            so a batch's memory does not grow with the number of clips (the 30-view test).
         transform: Optional callable on a uint8 ``(T, C, H, W)`` clip (e.g. ``RandAugmentT``), applied
             after crop/flip and before normalization, in both modes (each eval view separately;
             pass ``None`` for the standard evaluation). It receives ``generator=`` (the item's
@@ -87,11 +95,13 @@ class VideoClipDataset(Dataset):
             normalized on the device with :func:`tempaug.data.transforms.normalize`.
         mean, std: Normalization statistics in ``[0, 1]`` units.
         on_error: ``"raise"``: a bad video raises :class:`VideoDecodeError` (naming the file);
-            ``"skip"``: it is replaced by another, randomly drawn (deterministic) item, logged as a
-            warning and counted in :attr:`num_skipped` / listed in :attr:`skipped` (per process:
-            DataLoader workers keep their own counts; the warnings reach the log). For evaluation
-            prefer dropping bad rows with :func:`tempaug.data.video.scan` beforehand, since a
-            substitute repeats another video (its ``index`` is returned, so it can be detected).
+            ``"skip"``: a training item is replaced by another, randomly drawn (deterministic)
+            item; an evaluation item keeps its place with blank (black) views, so the video stays
+            in the denominator and its score is never another video's. Either way the failure
+            is logged as a warning, counted in :attr:`num_skipped` / listed in :attr:`skipped`
+            (per process) and appended to ``failure_log``.
+        failure_log: CSV file (``mode,epoch,row,video,reason`` lines, appended) shared by the
+            DataLoader workers and ranks, so the trainer can count failures across processes.
         seed: Base seed of the per-item generators.
         max_retries: Consecutive substitutions tried in ``"skip"`` mode before giving up.
         cache_bytes: Keep decoded videos in memory up to this many bytes (0: off), so each
@@ -102,8 +112,14 @@ class VideoClipDataset(Dataset):
 
     Items:
         train: ``(clip, label, index)`` with ``clip`` ``(T, C, crop, crop)``.
-        eval: ``(views, label, index)`` with ``views`` ``(V, T, C, crop, crop)``,
-        ``V = num_clips * num_crops``, clip-major (the crops of clip 0 first).
+        eval, ``eval_unit="video"``: ``(views, label, index)`` with ``views``
+        ``(V, T, C, crop, crop)``, ``V = num_clips * num_crops``, clip-major (the crops of clip 0
+        first).
+        eval, ``eval_unit="clip"``: ``(views, label, index, view)``, item ``i`` holding the
+        ``num_crops`` views of clip ``i % num_clips`` of row ``i // num_clips``; ``view`` is the
+        position of its first view in the video's clip-major order. The frames are those of the
+        ``"video"`` item (same decoded pixels); a random ``transform`` draws from the item's own
+        generator, so only without one are the two units' views identical.
         ``label`` is an ``int``; ``index`` is the table row actually loaded (the substitute's row
         when a bad video was skipped). uint8 clips keep the decoder's channels-last memory.
     """
@@ -121,6 +137,7 @@ class VideoClipDataset(Dataset):
         hflip_p: float = 0.5,
         num_clips: int = 10,
         num_crops: int = 1,
+        eval_unit: Literal["video", "clip"] = "video",
         transform: Callable[..., torch.Tensor] | None = None,
         output: Literal["float", "uint8"] = "float",
         mean: Sequence[float] = (0.45, 0.45, 0.45),
@@ -129,6 +146,7 @@ class VideoClipDataset(Dataset):
         seed: int = 0,
         max_retries: int = 10,
         cache_bytes: int = 0,
+        failure_log: str | Path | None = None,
     ) -> None:
         missing = {"video", "label"} - set(table.columns)
         if missing:
@@ -137,6 +155,8 @@ class VideoClipDataset(Dataset):
             raise ValueError("table is empty")
         if mode not in ("train", "eval"):
             raise ValueError(f"mode must be 'train' or 'eval', got {mode!r}")
+        if eval_unit not in ("video", "clip"):
+            raise ValueError(f"eval_unit must be 'video' or 'clip', got {eval_unit!r}")
         if output not in ("float", "uint8"):
             raise ValueError(f"output must be 'float' or 'uint8', got {output!r}")
         if on_error not in ("raise", "skip"):
@@ -175,6 +195,7 @@ class VideoClipDataset(Dataset):
             )
         else:
             self.eval_spec = EvalClipSpec(clip_len, frame_stride, crop_size, num_clips, num_crops)
+        self.eval_unit = eval_unit
         self.clip_len, self.crop_size = int(clip_len), int(crop_size)
         self.transform = transform
         self._transform_takes_generator = transform is not None and _accepts_generator(transform)
@@ -188,15 +209,28 @@ class VideoClipDataset(Dataset):
         self._epoch = torch.zeros((), dtype=torch.int64).share_memory_()
         self.num_skipped = 0
         self.skipped: list[str] = []
+        self.failure_log = None if failure_log is None else Path(failure_log)
 
     # ------------------------------------------------------------------ bookkeeping
 
     def __len__(self) -> int:
-        return len(self._labels)
+        return len(self._labels) * self._clips_per_row
+
+    @property
+    def _clips_per_row(self) -> int:
+        """Items per table row: ``num_clips`` for per-clip eval items, else 1."""
+        if self.mode == "eval" and self.eval_unit == "clip":
+            return self.eval_spec.num_clips
+        return 1
+
+    @property
+    def num_views(self) -> int:
+        """Views per video: ``num_clips * num_crops`` in eval mode, 1 in train mode."""
+        return self.eval_spec.num_views if self.eval_spec is not None else 1
 
     @property
     def labels(self) -> torch.Tensor:
-        """Labels of all rows, int64 ``(N,)`` (a copy)."""
+        """Labels of all table rows (not items), int64 ``(N,)`` (a copy)."""
         return torch.from_numpy(self._labels.copy())
 
     @property
@@ -229,26 +263,39 @@ class VideoClipDataset(Dataset):
 
     # ------------------------------------------------------------------ loading
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int, int]:
+    def __getitem__(self, index: int) -> tuple:
         n = len(self)
         if not -n <= index < n:
             raise IndexError(f"index {index} out of range for {n} items")
         index = int(index) % n
         g = self.generator(index)
-        row = index
+        per_clip = self.mode == "eval" and self.eval_unit == "clip"
+        row, clip = divmod(index, self._clips_per_row) if per_clip else (index, None)
         for attempt in range(self.max_retries + 1):
             try:
-                return self._load(row, g), int(self._labels[row]), row
+                views = self._load(row, g, clip)
+                if clip is None:
+                    return views, int(self._labels[row]), row
+                return views, int(self._labels[row]), row, clip * self.eval_spec.num_crops
             except VideoDecodeError as e:
                 if self.on_error == "raise":
                     raise
                 self.num_skipped += 1
                 self.skipped.append(str(self._videos[row]))
+                self._record_failure(row, e)
+                if self.mode == "eval":
+                    # The video keeps its place (and its label) in the evaluation: blank views,
+                    # counted as a failure, never another video's clip under its name.
+                    log.warning("unreadable video %s (%s): blank views", e.path, e.reason)
+                    views = self._blank_views(clip)
+                    if clip is None:
+                        return views, int(self._labels[row]), row
+                    return views, int(self._labels[row]), row, clip * self.eval_spec.num_crops
                 if attempt == self.max_retries:
                     raise VideoDecodeError(
                         e.path, f"{e.reason} (and {self.max_retries} substitutes failed)"
                     ) from e
-                substitute = int(torch.randint(0, n, (1,), generator=g))
+                substitute = int(torch.randint(0, len(self._labels), (1,), generator=g))
                 log.warning(
                     "skipping unreadable video %s (%s); substituting row %d [%d skipped so far]",
                     e.path,
@@ -258,6 +305,30 @@ class VideoClipDataset(Dataset):
                 )
                 row = substitute
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _record_failure(self, row: int, error: VideoDecodeError) -> None:
+        """Append ``mode,epoch,row,video,reason`` to :attr:`failure_log` (one short line: an
+        ``O_APPEND`` write, so DataLoader workers and ranks can share the file)."""
+        if self.failure_log is None:
+            return
+        buf = io.StringIO()
+        reason = " ".join(str(error.reason).split())
+        csv.writer(buf, lineterminator="\n").writerow(
+            [self.mode, self.epoch, row, str(self._videos[row]), reason[:200]]
+        )
+        self.failure_log.parent.mkdir(parents=True, exist_ok=True)
+        with self.failure_log.open("a", encoding="utf-8") as fh:
+            fh.write(buf.getvalue())
+
+    def _blank_views(self, clip: int | None) -> torch.Tensor:
+        """Black views in place of an unreadable video's (eval mode)."""
+        views = (
+            self.eval_spec.num_crops
+            if clip is not None
+            else (self.eval_spec.num_clips * self.eval_spec.num_crops)
+        )
+        blank = torch.zeros(self.clip_len, 3, self.crop_size, self.crop_size, dtype=torch.uint8)
+        return torch.stack([self._finish(blank)] * views)
 
     def _apply_transform(self, clip: torch.Tensor, g: torch.Generator) -> torch.Tensor:
         if self.transform is None:
@@ -271,35 +342,44 @@ class VideoClipDataset(Dataset):
             return clip
         return normalize(clip, self.mean, self.std)
 
-    def _load(self, row: int, g: torch.Generator) -> torch.Tensor:
+    def _load(self, row: int, g: torch.Generator, clip: int | None = None) -> torch.Tensor:
         path = self.root / str(self._videos[row])
         if self.cache is not None:
-            return self._clips(self.cache.info(path), partial(self.cache.read, path), g)
+            return self._clips(self.cache.info(path), partial(self.cache.read, path), g, clip)
         with VideoReader(path) as reader:
-            return self._clips(reader.info, reader.read, g)
+            return self._clips(reader.info, reader.read, g, clip)
 
     def _clips(
-        self, info: VideoInfo, read: Callable[..., torch.Tensor], g: torch.Generator
+        self,
+        info: VideoInfo,
+        read: Callable[..., torch.Tensor],
+        g: torch.Generator,
+        clip: int | None = None,
     ) -> torch.Tensor:
-        """Sample, decode (``read(indices, size=...)``) and crop this item's clip or views."""
+        """Sample, decode (``read(indices, size=...)``) and crop this item's clip or views.
+
+        ``clip``: in eval mode, only that clip's crops (``None``: every view of the video).
+        """
         if self.mode == "train":
             p = self.train_spec.sample(info.num_frames, info.height, info.width, generator=g)
             frames = read(p.indices, size=(p.out_height, p.out_width))
-        else:
-            views = self.eval_spec.plan(info.num_frames, info.height, info.width)
-            frames = read(
-                np.concatenate([v.indices for v in views[:: self.eval_spec.num_crops]]),
-                size=self.eval_spec.resized(info.height, info.width),
-            )
-        if self.mode == "train":
-            clip = crop_flip(frames, p.top, p.left, self.train_spec.crop_size, p.flip)
-            return self._finish(self._apply_transform(clip, g))
-        t = self.eval_spec.clip_len
-        c = self.eval_spec.crop_size
+            out = crop_flip(frames, p.top, p.left, self.train_spec.crop_size, p.flip)
+            return self._finish(self._apply_transform(out, g))
+        spec = self.eval_spec
+        views = spec.plan(info.num_frames, info.height, info.width)
+        if clip is not None:
+            views = views[clip * spec.num_crops : (clip + 1) * spec.num_crops]
+        first = views[0].clip
+        frames = read(
+            np.concatenate([v.indices for v in views[:: spec.num_crops]]),
+            size=spec.resized(info.height, info.width),
+        )
+        t, c = spec.clip_len, spec.crop_size
         out = []
         for v in views:
-            clip = crop_flip(frames[v.clip * t : (v.clip + 1) * t], v.top, v.left, c, False)
-            out.append(self._finish(self._apply_transform(clip, g)))
+            k = v.clip - first
+            x = crop_flip(frames[k * t : (k + 1) * t], v.top, v.left, c, False)
+            out.append(self._finish(self._apply_transform(x, g)))
         return torch.stack(out)
 
 
@@ -321,43 +401,104 @@ def seed_worker(worker_id: int) -> None:
 worker_init_fn = seed_worker
 
 
-def make_dataloader(
+def _worker_context(preload: Sequence[str]) -> Any:
+    """Workers start from a clean forkserver (with ``preload`` imported), not a fork of the caller.
+
+    A plain ``fork`` copies the caller's library state: after OpenCV ran in the main process
+    (RandAugment-T on a CPU device batch), ``cv2.setNumThreads`` in a forked worker deadlocks.
+    The forkserver is a fresh interpreter that imports the dataset and augmentation modules
+    once; forking workers from it is cheap. (Preloading names modules; nothing is imported here.)
+    """
+    ctx = torch.multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(list(preload))
+    return ctx
+
+
+def _exit_when_gone(pid: int, interval_s: float) -> None:
+    while True:
+        time.sleep(interval_s)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:  # pragma: no cover - pid reused by another user's process
+            os._exit(0)
+
+
+class WorkerInit:
+    """``worker_init_fn``: :func:`seed_worker` + a watchdog on the process that owns the loader.
+
+    A forkserver worker's parent is the forkserver, so PyTorch's own watchdog (which watches
+    the parent) would keep it alive after the trainer is killed (SIGKILL, OOM): a daemon thread
+    exits the worker as soon as the owner process is gone.
+    """
+
+    def __init__(self, owner_pid: int, interval_s: float = 1.0) -> None:
+        self.owner_pid = owner_pid
+        self.interval_s = interval_s
+
+    def __call__(self, worker_id: int) -> None:
+        seed_worker(worker_id)
+        threading.Thread(
+            target=_exit_when_gone,
+            args=(self.owner_pid, self.interval_s),
+            name="tempaug-loader-watchdog",
+            daemon=True,
+        ).start()
+
+
+def make_loader(
     dataset: Dataset,
     *,
     batch_size: int,
-    shuffle: bool,
+    train: bool,
+    seed: int,
     num_workers: int = 0,
-    seed: int = 0,
-    drop_last: bool = False,
-    pin_memory: bool | None = None,
-    sampler: Sampler | None = None,
-    prefetch_factor: int | None = None,
+    rank: int = 0,
+    world_size: int = 1,
+    pin_memory: bool = False,
+    preload: Sequence[str] = ("tempaug.data.datasets", "tempaug.augment"),
 ) -> DataLoader:
-    """A DataLoader wired for reproducible, resumable training.
+    """The project's one DataLoader factory: this rank's shard of ``dataset``.
 
-    Shuffling uses a ``DistributedSampler(num_replicas=1, rank=0, seed=seed)`` (pass your own
-    ``sampler`` under DDP), whose order depends only on ``(seed, epoch)``; call :func:`set_epoch`
-    each epoch. Workers are persistent, seeded by :func:`seed_worker`, and memory is pinned when
-    CUDA is available (unless ``pin_memory`` says otherwise).
+    Sampling is a ``DistributedSampler(num_replicas=world_size, rank=rank, seed=seed)`` in every
+    case, so an epoch's order depends only on ``(seed, epoch)`` (call :func:`set_epoch`).
+    Training shuffles and drops the last incomplete batch; evaluation keeps the dataset order and
+    pads the shards to equal length (callers remove the duplicates after gathering). Workers
+    start from a forkserver (:func:`_worker_context`), run :class:`WorkerInit` and persist
+    across epochs when training. The loader's own generator (which seeds the workers) is
+    ``seed + 7919 * rank``; the trainer checkpoints it.
+
+    Args:
+        dataset: e.g. a :class:`VideoClipDataset`.
+        batch_size: items per batch on this rank (views for ``eval_unit="clip"`` items of one
+            view; ``num_crops`` views per item otherwise).
+        train: shuffle, drop the last batch and keep workers alive across epochs.
+        seed: sampler and generator seed.
+        num_workers: worker processes (0 = load in this process).
+        rank, world_size: this process's place in a DDP job.
+        pin_memory: page-locked batches (for CUDA).
+        preload: modules the forkserver imports once for all workers.
     """
-    if sampler is None and shuffle:
-        sampler = DistributedSampler(dataset, num_replicas=1, rank=0, shuffle=True, seed=seed)
-    kwargs: dict = {}
+    sampler = DistributedSampler(
+        dataset, num_replicas=world_size, rank=rank, shuffle=train, seed=seed, drop_last=False
+    )
+    kwargs: dict[str, Any] = {}
     if num_workers > 0:
+        kwargs["multiprocessing_context"] = _worker_context(preload)
+        # Training workers persist across epochs: VideoClipDataset keeps its epoch in shared
+        # memory, so set_epoch reaches them, and item randomness is f(seed, epoch, index).
         kwargs.update(
-            persistent_workers=True,
-            worker_init_fn=seed_worker,
-            prefetch_factor=prefetch_factor if prefetch_factor is not None else 2,
+            worker_init_fn=WorkerInit(os.getpid()), prefetch_factor=2, persistent_workers=train
         )
     return DataLoader(
         dataset,
         batch_size=batch_size,
-        shuffle=False,
         sampler=sampler,
         num_workers=num_workers,
-        drop_last=drop_last,
-        pin_memory=torch.cuda.is_available() if pin_memory is None else pin_memory,
-        generator=torch.Generator().manual_seed(seed),
+        drop_last=train,
+        pin_memory=pin_memory,
+        generator=torch.Generator().manual_seed(seed + 7919 * rank),
         **kwargs,
     )
 

@@ -1,8 +1,11 @@
 """Command line: ``python -m tempaug.train --config run.yaml [--set key=value ...]``.
 
-Trains (``fit``) by default, or evaluates a checkpoint with ``--evaluate PATH``. Works under
-``torchrun --nproc_per_node N -m tempaug.train ...`` (DDP). Configuration errors exit with
-status 2 and a message naming the bad key; a non-finite loss exits with status 3.
+Trains (``fit``) by default, or evaluates a checkpoint with ``--evaluate PATH``, or writes a
+checkpoint's model weights alone as code-free ``safetensors`` with
+``--export-weights CHECKPOINT OUT.safetensors`` (no config needed). Works under
+``torchrun --nproc_per_node N -m tempaug.train ...`` (DDP). Configuration errors and unreadable
+or refused checkpoints exit with status 2 and a message naming the bad key or file; a
+non-finite loss exits with status 3.
 """
 
 from __future__ import annotations
@@ -39,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--evaluate", metavar="CHECKPOINT", help="evaluate this checkpoint instead")
     p.add_argument("--eval-out", metavar="DIR", help="output folder for --evaluate")
+    p.add_argument(
+        "--export-weights",
+        nargs=2,
+        metavar=("CHECKPOINT", "OUT"),
+        help="write CHECKPOINT's model weights alone to OUT as safetensors (shareable) and exit",
+    )
     p.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
     return p
 
@@ -52,6 +61,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(name)s: %(message)s",
         stream=sys.stdout,
     )
+    if args.export_weights:
+        from tempaug.train.checkpoint import export_weights
+
+        src, dst = args.export_weights
+        try:
+            path = export_weights(src, dst)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(json.dumps({"checkpoint": src, "weights": str(path)}))
+        return 0
     try:
         cfg = TrainConfig.from_yaml(args.config, args.overrides)
         if args.print_config:

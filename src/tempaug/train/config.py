@@ -25,6 +25,7 @@ import yaml
 
 __all__ = [
     "MIX_METHODS",
+    "RESUME_IGNORED_KEYS",
     "AugConfig",
     "ConfigError",
     "DataConfig",
@@ -33,6 +34,7 @@ __all__ = [
     "OptimConfig",
     "RuntimeConfig",
     "TrainConfig",
+    "run_differences",
 ]
 
 MIX_METHODS = (
@@ -52,6 +54,26 @@ MIX_METHODS = (
 """Names accepted by ``tempaug.augment.build`` (paper Table 1, plus ``"none"``)."""
 
 _RANDAUG_KEYS = ("num_ops", "magnitude", "mode", "ops", "num_magnitude_bins", "fill")
+
+
+RESUME_IGNORED_KEYS = frozenset(
+    {
+        "out_dir",
+        "data.num_workers",
+        "data.cache_mb",
+        "runtime.save_every",
+        "runtime.keep_every",
+        "runtime.resume",
+        "runtime.progress",
+        "runtime.debug_indices",
+    }
+)
+"""Keys that do not change a run's results, so ``runtime.resume="auto"`` ignores them: where the
+run lives, how data is loaded (data randomness is a function of ``(seed, epoch, index)``, not
+of the worker count; the frame cache only saves decoding), checkpoint cadence and reporting.
+Every other key — the data tables and geometry, model, optimizer, augmentation, evaluation,
+seed, device and numerics (``amp``, ``compile``, ``channels_last``, ``deterministic``,
+``cudnn_benchmark``, ``sync_bn``) — defines the run."""
 
 
 class ConfigError(ValueError):
@@ -76,7 +98,12 @@ class DataConfig:
         mean: per-channel normalization mean (applied on the device batch).
         std: per-channel normalization std.
         num_workers: DataLoader worker processes (0 = load in the main process).
-        on_error: ``"raise"`` on an undecodable video, or ``"skip"`` it.
+        on_error: ``"skip"`` (default): a video that fails to decode during a run never stops
+            it — a training clip is replaced by another, an evaluation video gets blank views —
+            and every failure is recorded in ``decode_failures.csv`` and counted in
+            ``metrics.json``; ``"raise"`` stops at the first one (for debugging a dataset).
+            Videos unreadable at preparation time never reach a run
+            (:func:`tempaug.pipeline.prepare_data` leaves them out).
         cache_mb: decoded-frame cache of the training (and periodic validation) dataset per
             loading process, in MiB; 0 = off (:class:`tempaug.data.cache.FrameCache`). Each
             video is then decoded once per scale instead of once per epoch: for small datasets.
@@ -94,7 +121,7 @@ class DataConfig:
     mean: tuple[float, float, float] = (0.45, 0.45, 0.45)
     std: tuple[float, float, float] = (0.225, 0.225, 0.225)
     num_workers: int = 4
-    on_error: Literal["raise", "skip"] = "raise"
+    on_error: Literal["raise", "skip"] = "skip"
     cache_mb: int = 0
 
 
@@ -160,7 +187,9 @@ class EvalConfig:
     Attributes:
         num_clips: clips sampled uniformly along time per video in the final evaluation.
         num_crops: spatial crops per clip (1 = centre, 3 = left/centre/right → 30 views).
-        batch_size: videos per evaluation batch (each contributes ``num_clips*num_crops``).
+        batch_size: clips per evaluation batch, each with its ``num_crops`` views (so a batch holds
+            ``batch_size * num_crops`` views however many clips a video has: the 30-view test
+            does not multiply memory).
         every: validate every N epochs during training (0 = only the final evaluation).
         epoch_num_clips: clips per video in the per-epoch validation (centre crop).
     """
@@ -187,10 +216,17 @@ class RuntimeConfig:
             one GPU with batch 16; syncing keeps BatchNorm statistics over the global batch).
         save_every: write ``checkpoints/last.pt`` every N epochs (and always at the end).
         keep_every: also keep ``checkpoints/epoch_XXXX.pt`` every N epochs (0 = never).
-        resume: ``True`` continues from ``checkpoints/last.pt`` when it exists.
-        progress: tqdm bars (only on rank 0 and only when stderr is a TTY).
+        resume: ``False`` starts from scratch (overwriting); ``True`` continues from
+            ``checkpoints/last.pt`` when it exists and refuses (``ConfigError``) when the
+            optimizer, model, augmentation or seed changed; ``"auto"`` continues only when the
+            checkpoint's configuration equals this one in every key that defines the run
+            (:func:`run_differences`), else logs the differing keys, removes the stale
+            checkpoints and results and starts from scratch (for pipelines: rerun = resume).
+        progress: tqdm bars (only on rank 0 and only when stderr is a TTY); the one-line
+            epoch report on stdout and in ``train.log`` is always written.
         debug_indices: every rank appends ``epoch index`` lines of the training samples it
-            saw to ``debug/rank{r}_indices.txt`` (used to test the DDP data split).
+            saw to ``debug/rank{r}_indices.txt`` and, after training, writes the SHA-256 of
+            its model parameters to ``debug/rank{r}_params.sha256`` (used to test DDP).
     """
 
     device: str = "auto"
@@ -202,7 +238,7 @@ class RuntimeConfig:
     sync_bn: bool = True
     save_every: int = 1
     keep_every: int = 0
-    resume: bool = False
+    resume: bool | Literal["auto"] = False
     progress: bool = True
     debug_indices: bool = False
 
@@ -348,6 +384,57 @@ class TrainConfig:
 
 
 # ---------------------------------------------------------------------- helpers
+def run_differences(
+    saved: Mapping[str, Any],
+    current: Mapping[str, Any],
+    ignore: frozenset[str] = RESUME_IGNORED_KEYS,
+) -> list[str]:
+    """Dotted keys whose values differ between two ``TrainConfig.to_dict()`` trees.
+
+    Keys in ``ignore`` (and keys below them) are skipped; a key present in one tree only
+    counts as a difference. Used by ``runtime.resume="auto"``.
+
+    Returns:
+        Sorted ``"key: saved -> current"`` strings (empty when the runs are the same).
+    """
+    out: list[str] = []
+
+    def walk(a: Any, b: Any, prefix: str) -> None:
+        if prefix in ignore:
+            return
+        # Sections recurse; dict-valued fields (model.kwargs, aug.mix_kwargs) compare whole.
+        if isinstance(a, Mapping) and isinstance(b, Mapping) and prefix.count(".") < 1:
+            for key in sorted(set(a) | set(b), key=str):
+                walk(
+                    a.get(key, _MISSING),
+                    b.get(key, _MISSING),
+                    f"{prefix}.{key}" if prefix else str(key),
+                )
+        elif a != b or (type(a) is not type(b) and not _same_number(a, b)):
+            out.append(f"{prefix}: {_show(a)} -> {_show(b)}")
+
+    walk(saved, current, "")
+    return sorted(out)
+
+
+_MISSING = object()
+
+
+def _same_number(a: Any, b: Any) -> bool:
+    numbers = (int, float)
+    return (
+        isinstance(a, numbers)
+        and isinstance(b, numbers)
+        and not isinstance(a, bool)
+        and not isinstance(b, bool)
+        and a == b
+    )
+
+
+def _show(value: Any) -> str:
+    return "<missing>" if value is _MISSING else repr(value)
+
+
 def _validate_ranges(cfg: TrainConfig) -> None:
     d, o, a, e, r = cfg.data, cfg.optim, cfg.aug, cfg.eval, cfg.runtime
 

@@ -2,9 +2,14 @@
 
 "For evaluation, we sample 10 clips uniformly along the temporal axis and average softmax
 predictions. For the challenge, following [12], we sample 30 clips" (10 clips × 3 crops).
-Each process scores its shard of the videos; the scores are gathered, duplicates from the
-sampler's padding removed, and rank 0 writes ``metrics.json`` and the per-video ``scores.csv``
-(``video, label, score_0 … score_{K-1}``), which the ensemble tables average.
+Evaluation batches views, not videos: a dataset item is one clip's ``num_crops`` views
+(``VideoClipDataset(eval_unit="clip")``) and ``eval.batch_size`` counts such items, so a batch's
+memory does not grow with ``num_clips × num_crops`` (a 4-video batch of the 30-view test was
+≈ 590 MB, ×(workers × prefetch) in shared memory). Each process scores its shard of the views
+and keeps each view's logits; they are gathered, duplicates from the sampler's padding removed,
+and :func:`average_views` (the one multi-view average) gives the per-video scores. Rank 0
+writes ``metrics.json`` and the per-video ``scores.csv`` (``video, label, score_0 …
+score_{K-1}``), which the ensemble tables average.
 """
 
 from __future__ import annotations
@@ -26,9 +31,11 @@ from tempaug.train import distributed as D
 from tempaug.train.checkpoint import load_checkpoint, write_csv, write_json
 from tempaug.train.config import ConfigError, DataConfig, TrainConfig
 from tempaug.train.loaders import (
+    DECODE_FAILURES,
     build_eval_dataset,
     device_batches,
     load_tables,
+    loader_placement,
     make_loader,
     prepare_clips,
 )
@@ -36,9 +43,12 @@ from tempaug.train.runtime import autocast_dtype, build_network, configure_backe
 
 __all__ = [
     "Predictions",
+    "average_views",
     "compute_metrics",
     "evaluate",
     "predict",
+    "view_batch",
+    "view_ids",
     "write_scores",
 ]
 
@@ -58,6 +68,92 @@ class Predictions:
     scores: torch.Tensor
 
 
+def view_batch(batch: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Normalize an eval batch to ``(views, labels, videos, first_view)``.
+
+    Accepts per-clip items ``(views (B, G, T, C, H, W), label, index, view)`` (``G`` views from
+    view ``view`` on, see ``VideoClipDataset(eval_unit="clip")``), per-video items
+    ``(views (B, V, T, C, H, W), label, index)`` (``first_view`` 0) and ``(B, T, C, H, W)``
+    clips (one view each).
+
+    Raises:
+        ValueError: the batch has another structure or its fields disagree in length.
+    """
+    if not isinstance(batch, list | tuple) or len(batch) not in (3, 4):
+        raise ValueError("loader must yield (views, label, index[, view]) batches")
+    views = batch[0]
+    if views.ndim == 5:
+        views = views[:, None]
+    if views.ndim != 6:
+        raise ValueError(
+            f"views must be (B, V, T, C, H, W) or (B, T, C, H, W), got {tuple(views.shape)}"
+        )
+    b = views.shape[0]
+    labels = torch.as_tensor(batch[1]).reshape(-1)
+    videos = torch.as_tensor(batch[2]).reshape(-1)
+    first = torch.as_tensor(batch[3]).reshape(-1) if len(batch) == 4 else torch.zeros_like(videos)
+    if not len(labels) == len(videos) == len(first) == b:
+        raise ValueError(f"label, index and view must have B={b} entries")
+    return views, labels, videos, first
+
+
+def view_ids(
+    videos: torch.Tensor, first: torch.Tensor, g: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-view ``(video, view)`` ids of a batch of ``B`` items holding ``g`` views each."""
+    offsets = torch.arange(g, device=first.device)
+    return videos.repeat_interleave(g), (first[:, None] + offsets).reshape(-1)
+
+
+def average_views(
+    logits: torch.Tensor, videos: torch.Tensor, views: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Softmax of every view's logits, averaged over the views of each video (Section 4.1).
+
+    The one place where multi-view scores are averaged (:func:`predict`,
+    :func:`tempaug.analysis.robustness.evaluate_robustness`). The softmax is taken in float32
+    and the mean over a video's ``V`` views is that of a ``(N, V, K)`` tensor in view order, so
+    the scores do not depend on how the views were batched.
+
+    Args:
+        logits: ``(M, K)`` per-view logits (any float dtype).
+        videos: ``(M,)`` video ids.
+        views: ``(M,)`` view positions ``0 … V-1`` within the video. Repeated ``(video, view)``
+            rows (a sampler's padding) count once.
+
+    Returns:
+        ``(ids, scores)``: ascending unique video ids ``(N,)`` and float32 scores ``(N, K)``.
+
+    Raises:
+        ValueError: shapes disagree, or a video lacks some of the views ``0 … V-1``
+            (``V = max(views) + 1``).
+    """
+    m = logits.shape[0]
+    if logits.ndim != 2 or videos.shape != (m,) or views.shape != (m,):
+        raise ValueError(
+            f"logits must be (M, K) and videos, views (M,), got {tuple(logits.shape)}, "
+            f"{tuple(videos.shape)}, {tuple(views.shape)}"
+        )
+    if m == 0:
+        return videos.new_zeros(0), logits.new_zeros(0, logits.shape[1], dtype=torch.float32)
+    videos, views = videos.long(), views.long()
+    v = int(views.max()) + 1
+    if int(views.min()) < 0:
+        raise ValueError("view positions must be >= 0")
+    key = videos * v + views
+    order = torch.argsort(key, stable=True)
+    key = key[order]
+    keep = torch.ones_like(key, dtype=torch.bool)
+    keep[1:] = key[1:] != key[:-1]
+    sel, key = order[keep], key[keep]
+    ids, counts = torch.unique_consecutive(key // v, return_counts=True)
+    if bool((counts != v).any()):
+        bad = int(ids[(counts != v).nonzero()[0]])
+        raise ValueError(f"video {bad} does not have all of its {v} views (0 … {v - 1})")
+    probs = logits.float().softmax(-1)[sel].view(len(ids), v, -1).mean(1)
+    return ids, probs
+
+
 @torch.inference_mode()
 def predict(
     model: nn.Module,
@@ -69,12 +165,17 @@ def predict(
     progress: bool = False,
     desc: str = "eval",
 ) -> Predictions:
-    """Score every video of ``loader`` (eval-mode items ``(views, label, index)``).
+    """Score every video of ``loader`` (eval items, see :func:`view_batch`).
+
+    Batches hold views, not videos (``VideoClipDataset(eval_unit="clip")``): the logits of
+    each view are kept (``K`` floats) and :func:`average_views` averages them per video once
+    all ranks' views are gathered, so batch memory does not grow with the views per video.
 
     Args:
         model: classifier taking normalized ``(N, T, C, H, W)`` clips; put in eval mode here
             (and left there).
-        loader: yields uint8 views ``(B, V, T, C, H, W)``, labels ``(B,)``, indices ``(B,)``.
+        loader: yields uint8 views ``(B, G, T, C, H, W)``, labels ``(B,)``, video indices
+            ``(B,)`` and (per-clip items) first view positions ``(B,)``.
         ctx: process context; shards of all ranks are gathered.
         data: normalization statistics.
         amp_dtype: autocast dtype on CUDA, or ``None``.
@@ -89,32 +190,26 @@ def predict(
     autocast = (
         torch.autocast(device.type, dtype=amp_dtype) if amp_dtype is not None else nullcontext()
     )
-    all_idx, all_lab, all_scores = [], [], []
+    all_logits, all_vid, all_view, all_lab = [], [], [], []
     batches = device_batches(loader, device)
-    for views, labels, index in tqdm(
-        batches, total=len(loader), desc=desc, leave=False, disable=not progress
-    ):
-        b, v = views.shape[:2]
+    for batch in tqdm(batches, total=len(loader), desc=desc, leave=False, disable=not progress):
+        views, labels, videos, first = view_batch(batch)
         x = prepare_clips(views.flatten(0, 1), device, data)
         with autocast:
             logits = model(x)
-        probs = logits.float().softmax(-1).view(b, v, -1).mean(1)
-        all_scores.append(probs)
-        all_lab.append(labels.to(device))
-        all_idx.append(index.to(device))
-    scores = torch.cat(all_scores)
-    labels = torch.cat(all_lab)
-    indices = torch.cat(all_idx)
-    scores = D.all_gather_cat(scores, ctx)
-    labels = D.all_gather_cat(labels, ctx)
-    indices = D.all_gather_cat(indices, ctx)
-    indices = indices.cpu()
-    order = torch.argsort(indices, stable=True)
-    indices = indices[order]
-    keep = torch.ones_like(indices, dtype=torch.bool)
-    keep[1:] = indices[1:] != indices[:-1]  # padding duplicates from DistributedSampler
-    sel = order[keep]
-    return Predictions(indices=indices[keep], labels=labels.cpu()[sel], scores=scores.cpu()[sel])
+        vid, view = view_ids(videos.to(device), first.to(device), views.shape[1])
+        all_logits.append(logits.float())
+        all_vid.append(vid)
+        all_view.append(view)
+        all_lab.append(labels.to(device).repeat_interleave(views.shape[1]))
+    gathered = [
+        D.all_gather_cat(torch.cat(t), ctx).cpu() for t in (all_logits, all_vid, all_view, all_lab)
+    ]
+    logits, vid, view, lab = gathered
+    indices, scores = average_views(logits, vid, view)
+    labels = torch.zeros(int(indices.max()) + 1 if len(indices) else 0, dtype=torch.int64)
+    labels[vid] = lab.long()
+    return Predictions(indices=indices, labels=labels[indices], scores=scores)
 
 
 def compute_metrics(scores: torch.Tensor, labels: torch.Tensor) -> dict[str, float | int]:
@@ -188,13 +283,17 @@ def run_final_evaluation(
     """
     start = time.perf_counter()
     dataset = build_eval_dataset(
-        cfg, table, num_clips=cfg.eval.num_clips, num_crops=cfg.eval.num_crops
+        cfg,
+        table,
+        num_clips=cfg.eval.num_clips,
+        num_crops=cfg.eval.num_crops,
+        failure_log=Path(out_dir) / DECODE_FAILURES,
     )
     loader = make_loader(
         dataset,
         batch_size=cfg.eval.batch_size,
         train=False,
-        ctx=ctx,
+        **loader_placement(ctx),
         seed=cfg.seed,
         num_workers=cfg.data.num_workers,
     )

@@ -6,37 +6,37 @@ either inside the dataset (``augment_on="worker"``: per clip, with the item's ow
 seeded from ``(seed, epoch, index)``) or on the uint8 device batch (``augment_on="device"``: with
 the trainer's augmentation generator), always before normalization.
 
-Sampling is a ``DistributedSampler`` in every case (one replica without DDP), so the order of an
-epoch depends only on ``(seed, epoch)`` and the ranks of a DDP job see disjoint shards.
+DataLoaders come from :func:`tempaug.data.datasets.make_loader` (re-exported here; the one
+factory): a ``DistributedSampler`` in every case (one replica without DDP), so the order of an
+epoch depends only on ``(seed, epoch)`` and the ranks of a DDP job see disjoint shards;
+:func:`loader_placement` turns a :class:`DistContext` into its arguments.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import torch
-from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
-from tempaug.data.datasets import VideoClipDataset, seed_worker
+from tempaug.data.datasets import VideoClipDataset, make_loader
 from tempaug.data.splits import read_table
 from tempaug.data.transforms import normalize
 from tempaug.train.config import ConfigError, DataConfig, TrainConfig
 from tempaug.train.distributed import DistContext
 
 __all__ = [
+    "DECODE_FAILURES",
     "Tables",
     "build_eval_dataset",
     "build_randaugment",
     "build_train_dataset",
     "device_batches",
     "load_tables",
+    "loader_placement",
     "make_loader",
     "prepare_clips",
 ]
@@ -118,6 +118,11 @@ def build_randaugment(cfg: TrainConfig) -> Any | None:
         raise ConfigError(f"aug.randaugment: {exc}") from exc
 
 
+DECODE_FAILURES = "decode_failures.csv"
+"""File in a run's ``out_dir`` where unreadable videos met during the run are recorded
+(``mode,epoch,row,video,reason``); ``metrics.json`` counts them (``decode_failures``)."""
+
+
 def _dataset_kwargs(data: DataConfig, seed: int) -> dict[str, Any]:
     return {
         "clip_len": data.clip_len,
@@ -131,8 +136,13 @@ def _dataset_kwargs(data: DataConfig, seed: int) -> dict[str, Any]:
     }
 
 
-def build_train_dataset(cfg: TrainConfig, table: pd.DataFrame) -> VideoClipDataset:
-    """The training dataset: random clip, scale jitter, crop, flip (+ RandAugment-T in workers)."""
+def build_train_dataset(
+    cfg: TrainConfig, table: pd.DataFrame, *, failure_log: str | Path | None = None
+) -> VideoClipDataset:
+    """The training dataset: random clip, scale jitter, crop, flip (+ RandAugment-T in workers).
+
+    ``failure_log``: where unreadable videos are recorded (see :class:`VideoClipDataset`).
+    """
     transform = build_randaugment(cfg) if cfg.aug.augment_on == "worker" else None
     return VideoClipDataset(
         table,
@@ -142,6 +152,7 @@ def build_train_dataset(cfg: TrainConfig, table: pd.DataFrame) -> VideoClipDatas
         hflip_p=cfg.data.hflip_p,
         transform=transform,
         cache_bytes=cfg.data.cache_mb * 2**20,
+        failure_log=failure_log,
         **_dataset_kwargs(cfg.data, cfg.seed),
     )
 
@@ -153,9 +164,13 @@ def build_eval_dataset(
     num_clips: int,
     num_crops: int,
     cache: bool = False,
+    eval_unit: Literal["video", "clip"] = "clip",
+    failure_log: str | Path | None = None,
 ) -> VideoClipDataset:
     """An evaluation dataset: ``num_clips`` uniform clips × ``num_crops`` crops per video.
 
+    Items are the ``num_crops`` views of one clip (``eval_unit="clip"``, what
+    :func:`tempaug.train.evaluate.predict` batches) or all views of a video (``"video"``).
     ``cache=True`` gives it the ``data.cache_mb`` frame cache (for a dataset read every epoch).
     """
     return VideoClipDataset(
@@ -164,99 +179,20 @@ def build_eval_dataset(
         mode="eval",
         num_clips=num_clips,
         num_crops=num_crops,
+        eval_unit=eval_unit,
         cache_bytes=cfg.data.cache_mb * 2**20 if cache else 0,
+        failure_log=failure_log,
         **_dataset_kwargs(cfg.data, cfg.seed),
     )
 
 
-def _worker_context() -> Any:
-    """Workers start from a clean forkserver (with tempaug preloaded), not a fork of the trainer.
-
-    A plain ``fork`` copies the trainer's library state: after OpenCV ran in the main process
-    (RandAugment-T on a CPU device batch), ``cv2.setNumThreads`` in a forked worker
-    (``seed_worker``) deadlocks. The forkserver is a fresh interpreter that imports the dataset
-    and augmentation modules once; forking workers from it is cheap.
-    """
-    ctx = torch.multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["tempaug.data.datasets", "tempaug.augment"])
-    return ctx
-
-
-def _exit_when_gone(pid: int, interval_s: float) -> None:
-    while True:
-        time.sleep(interval_s)
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            os._exit(0)
-        except PermissionError:  # pragma: no cover - pid reused by another user's process
-            os._exit(0)
-
-
-class WorkerInit:
-    """``worker_init_fn``: :func:`~tempaug.data.datasets.seed_worker` + a trainer watchdog.
-
-    A forkserver worker's parent is the forkserver, so PyTorch's own watchdog (which watches
-    the parent) would keep it alive after the trainer is killed (SIGKILL, OOM): a daemon thread
-    exits the worker as soon as the trainer process is gone.
-    """
-
-    def __init__(self, trainer_pid: int, interval_s: float = 1.0) -> None:
-        self.trainer_pid = trainer_pid
-        self.interval_s = interval_s
-
-    def __call__(self, worker_id: int) -> None:
-        seed_worker(worker_id)
-        threading.Thread(
-            target=_exit_when_gone,
-            args=(self.trainer_pid, self.interval_s),
-            name="tempaug-trainer-watchdog",
-            daemon=True,
-        ).start()
-
-
-def make_loader(
-    dataset: Dataset,
-    *,
-    batch_size: int,
-    train: bool,
-    ctx: DistContext,
-    seed: int,
-    num_workers: int,
-) -> DataLoader:
-    """A DataLoader over this rank's shard.
-
-    Training shuffles with ``DistributedSampler(seed=seed)`` (order = f(seed, epoch); call
-    ``loader.sampler.set_epoch``) and drops the last incomplete batch; evaluation keeps the
-    table order and pads the shards to equal length (duplicates are removed after gathering).
-    The loader's own generator (which seeds the workers) is part of the checkpoint.
-    """
-    sampler = DistributedSampler(
-        dataset,
-        num_replicas=ctx.world_size,
-        rank=ctx.rank,
-        shuffle=train,
-        seed=seed,
-        drop_last=False,
-    )
-    kwargs: dict[str, Any] = {}
-    if num_workers > 0:
-        kwargs["multiprocessing_context"] = _worker_context()
-        # Training workers persist across epochs: VideoClipDataset keeps its epoch in shared
-        # memory, so set_epoch reaches them, and item randomness is f(seed, epoch, index).
-        kwargs.update(
-            worker_init_fn=WorkerInit(os.getpid()), prefetch_factor=2, persistent_workers=train
-        )
-    return DataLoader(
-        dataset,
-        batch_size=batch_size,
-        sampler=sampler,
-        num_workers=num_workers,
-        drop_last=train,
-        pin_memory=ctx.device.type == "cuda",
-        generator=torch.Generator().manual_seed(seed + 7919 * ctx.rank),
-        **kwargs,
-    )
+def loader_placement(ctx: DistContext) -> dict[str, Any]:
+    """``rank``, ``world_size`` and ``pin_memory`` arguments of :func:`make_loader` for ``ctx``."""
+    return {
+        "rank": ctx.rank,
+        "world_size": ctx.world_size,
+        "pin_memory": ctx.device.type == "cuda",
+    }
 
 
 def device_batches(batches: Iterable[Any], device: torch.device) -> Iterator[Any]:

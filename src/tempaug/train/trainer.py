@@ -12,14 +12,22 @@ the slow and fast pathways — PySlowFast's loop mixes the slow pathway alone) �
 cross-entropy → backward → Adam → scheduler. Training top-1 counts a prediction as correct when
 it hits the dominant target (``argmax`` of the soft target), as in the official code.
 
-Outputs (rank 0 only, each written atomically) in ``out_dir``: ``config.yaml``,
-``history.csv`` (one row per epoch), ``checkpoints/last.pt`` (+ ``epoch_XXXX.pt``),
-``metrics.json`` and ``scores.csv`` (final multi-view evaluation).
+Outputs (rank 0 only) in ``out_dir``: ``config.yaml``, ``history.csv`` (one row per epoch),
+``checkpoints/last.pt`` (+ ``epoch_XXXX.pt``), ``metrics.json`` and ``scores.csv`` (final
+multi-view evaluation) — results only, identical when an identical run is repeated — and, apart
+from them, ``timings.json`` (wall-clock: per-epoch seconds, data-wait fraction, clips/s, train
+and evaluation totals) and ``train.log`` (the one-line epoch reports, also printed to the
+process's stderr so that a run without a terminal — DVC, papermill — shows progress). All but ``train.log`` (appended)
+are written atomically.
 """
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import hashlib
 import logging
+import shutil
 import sys
 import time
 from collections.abc import Iterable
@@ -46,14 +54,16 @@ from tempaug.train.checkpoint import (
     write_csv,
     write_json,
 )
-from tempaug.train.config import ConfigError, DataConfig, TrainConfig
+from tempaug.train.config import ConfigError, DataConfig, TrainConfig, run_differences
 from tempaug.train.evaluate import compute_metrics, predict, run_final_evaluation
 from tempaug.train.loaders import (
+    DECODE_FAILURES,
     build_eval_dataset,
     build_randaugment,
     build_train_dataset,
     device_batches,
     load_tables,
+    loader_placement,
     make_loader,
     prepare_clips,
 )
@@ -61,8 +71,10 @@ from tempaug.train.runtime import autocast_dtype, build_network, configure_backe
 
 __all__ = [
     "HISTORY_COLUMNS",
+    "TIMING_COLUMNS",
     "NonFiniteLossError",
     "build_scheduler",
+    "count_decode_failures",
     "fit",
     "soft_target_loss",
     "training_batch",
@@ -77,18 +89,39 @@ HISTORY_COLUMNS = (
     "val_top1",
     "val_top5",
     "lr",
-    "seconds",
-    "data_wait",
 )
 """Columns of ``history.csv``: accuracies in percent (``val_*`` empty when not validated),
-``lr`` of the epoch's last iteration, ``data_wait`` = fraction of the training loop's wall time
-spent blocked on the DataLoader (rank 0)."""
+``lr`` of the epoch's last iteration. Wall-clock timings are in ``timings.json`` instead."""
+
+TIMING_COLUMNS = ("epoch", "seconds", "train_seconds", "data_wait", "clips_per_s")
+"""Per-epoch entries of ``timings.json``: epoch wall time (training + validation), the training
+loop's wall time, ``data_wait`` = fraction of it spent blocked on the DataLoader (rank 0),
+training clips per second over all processes."""
+
+_RESULT_FILES = ("history.csv", "metrics.json", "scores.csv", "timings.json", DECODE_FAILURES)
+_TIMING_KEYS = ("seconds", "eval_seconds")
 
 _RESUME_SECTIONS = ("optim", "model", "aug")
 
 
 class NonFiniteLossError(RuntimeError):
     """The training loss became NaN or infinite; the message names the epoch and step."""
+
+
+def count_decode_failures(path: Path) -> dict[str, int]:
+    """Videos that failed to decode during a run, by phase: ``{"train": n, "eval": m}``.
+
+    Read from the run's ``decode_failures.csv`` (one line per failed item, written by the
+    datasets of every worker and rank); a run never stops on such a failure (``data.on_error``
+    ``"skip"``), so this count is how it becomes visible (``metrics.json``).
+    """
+    counts = {"train": 0, "eval": 0}
+    if path.is_file():
+        with path.open(encoding="utf-8", newline="") as fh:
+            for row in csv.reader(fh):
+                if row and row[0] in counts:
+                    counts[row[0]] += 1
+    return counts
 
 
 def soft_target_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -187,6 +220,23 @@ def _one_hot(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
     return out.scatter_(1, labels.long().unsqueeze(1), 1.0)
 
 
+def _table_fingerprint(table: Any) -> str | None:
+    """SHA-256 of a split table's ``video`` and ``label`` columns (``None`` without a table)."""
+    if table is None:
+        return None
+    import pandas as pd
+
+    cols = [c for c in ("video", "label") if c in table.columns] or list(table.columns)
+    hashed = pd.util.hash_pandas_object(table[cols], index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes()).hexdigest()
+
+
+def _format_eta(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    h, rest = divmod(seconds, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}"
+
+
 class _Trainer:
     """Holds the state of one training run (one process of a possibly distributed job)."""
 
@@ -202,7 +252,13 @@ class _Trainer:
         tables = load_tables(cfg.data)
         self.num_classes = tables.num_classes
         self.val_table = tables.val
-        self.train_ds = build_train_dataset(cfg, tables.train)
+        self.data_fingerprint = {
+            "train": _table_fingerprint(tables.train),
+            "val": _table_fingerprint(tables.val),
+        }
+        self.train_ds = build_train_dataset(
+            cfg, tables.train, failure_log=self.out_dir / DECODE_FAILURES
+        )
         if cfg.optim.batch_size % ctx.world_size:
             raise ConfigError(
                 f"optim.batch_size={cfg.optim.batch_size} must be divisible by the number of "
@@ -213,7 +269,7 @@ class _Trainer:
             self.train_ds,
             batch_size=self.batch_per_rank,
             train=True,
-            ctx=ctx,
+            **loader_placement(ctx),
             seed=cfg.seed,
             num_workers=cfg.data.num_workers,
         )
@@ -226,13 +282,18 @@ class _Trainer:
         self.val_loader = None
         if self.val_table is not None and cfg.eval.every > 0:
             val_ds = build_eval_dataset(
-                cfg, self.val_table, num_clips=cfg.eval.epoch_num_clips, num_crops=1, cache=True
+                cfg,
+                self.val_table,
+                num_clips=cfg.eval.epoch_num_clips,
+                num_crops=1,
+                cache=True,
+                failure_log=self.out_dir / DECODE_FAILURES,
             )
             self.val_loader = make_loader(
                 val_ds,
                 batch_size=cfg.eval.batch_size,
                 train=False,
-                ctx=ctx,
+                **loader_placement(ctx),
                 seed=cfg.seed,
                 num_workers=cfg.data.num_workers,
             )
@@ -286,9 +347,12 @@ class _Trainer:
 
         self.start_epoch = 0
         self.history: list[dict[str, Any]] = []
+        self.timings: list[dict[str, Any]] = []
         self.last_saved: tuple[Path, int] | None = None
         self.progress = cfg.runtime.progress and ctx.is_main and sys.stderr.isatty()
-        if cfg.runtime.resume:
+        if cfg.runtime.resume == "auto":
+            self._auto_resume()
+        elif cfg.runtime.resume:
             self._maybe_resume()
 
     # ------------------------------------------------------------------ state
@@ -316,7 +380,9 @@ class _Trainer:
             "world_size": self.ctx.world_size,
             "steps_per_epoch": self.steps_per_epoch,
             "history": list(self.history),
+            "timings": list(self.timings),
             "config": self.cfg.to_dict(),
+            "data_fingerprint": dict(self.data_fingerprint),
         }
 
     def _save(self, epoch: int) -> None:
@@ -331,11 +397,66 @@ class _Trainer:
             self.last_saved = (path, epoch)
         D.barrier(self.ctx)
 
+    def _report(self, message: str) -> None:
+        """Rank 0: write ``message`` to the process's stderr and append it to ``train.log``.
+
+        The process's own stderr (``sys.__stderr__``), not a notebook kernel's replacement: a
+        run inside papermill under ``dvc repro`` shows its progress on the stage's terminal
+        (ipykernel forwards the file descriptor's output to the notebook as well, where
+        :mod:`tempaug.pipeline.executed` strips it, so that the executed notebook holds no
+        speeds or ETAs). Time-stamped in ``train.log``.
+        """
+        if not self.ctx.is_main:
+            return
+        log.debug("%s", message)
+        stream = sys.__stderr__ or sys.stderr
+        if self.progress:
+            tqdm.write(message, file=stream)
+        else:
+            print(message, file=stream, flush=True)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        with (self.out_dir / "train.log").open("a") as fh:  # a log, not a result file
+            fh.write(f"{stamp} {message}\n")
+
+    def _auto_resume(self) -> None:
+        """``runtime.resume="auto"``: resume when the saved run is this run, else start fresh."""
+        path = self.ckpt_dir / "last.pt"
+        if not path.is_file():
+            self._report(f"resume=auto: no checkpoint at {path}, starting from scratch")
+            return
+        reasons: list[str]
+        try:
+            state = load_checkpoint(path, map_location="cpu")
+        except ValueError as exc:
+            reasons = [f"cannot load it ({exc})"]
+        else:
+            reasons = run_differences(state.get("config", {}), self.cfg.to_dict())
+            if state.get("data_fingerprint") != self.data_fingerprint:
+                reasons.append("data tables: contents changed")
+            if state.get("world_size") != self.ctx.world_size:
+                reasons.append(f"world_size: {state.get('world_size')} -> {self.ctx.world_size}")
+            if not reasons and state.get("steps_per_epoch") != self.steps_per_epoch:
+                reasons.append("steps_per_epoch changed")
+        if not reasons:
+            self._resume_from(path, state)
+            return
+        self._report(
+            f"resume=auto: {path} is from a different run, starting from scratch "
+            f"(removing its checkpoints and results); differences: {'; '.join(reasons)}"
+        )
+        D.barrier(self.ctx)  # every rank has read the checkpoint before rank 0 removes it
+        if self.ctx.is_main:
+            shutil.rmtree(self.ckpt_dir, ignore_errors=True)
+            shutil.rmtree(self.out_dir / "debug", ignore_errors=True)
+            for name in _RESULT_FILES:
+                (self.out_dir / name).unlink(missing_ok=True)
+        D.barrier(self.ctx)
+
     def _maybe_resume(self) -> None:
         path = self.ckpt_dir / "last.pt"
         if not path.is_file():
-            if self.ctx.is_main:
-                log.info("runtime.resume: no checkpoint at %s, starting from scratch", path)
+            self._report(f"runtime.resume: no checkpoint at {path}, starting from scratch")
             return
         state = load_checkpoint(path, map_location="cpu")
         saved_cfg = state.get("config", {})
@@ -355,6 +476,9 @@ class _Trainer:
                 f"cannot resume from {path}: {state['steps_per_epoch']} steps per epoch were "
                 f"saved, now {self.steps_per_epoch} (data.train_table or batch size changed)"
             )
+        self._resume_from(path, state)
+
+    def _resume_from(self, path: Path, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
@@ -369,9 +493,9 @@ class _Trainer:
         restore_rng_state(rng[min(self.ctx.rank, len(rng) - 1)], self.device, self._generators())
         self.start_epoch = int(state["epoch"])
         self.history = list(state["history"])
+        self.timings = list(state.get("timings", []))
         self.last_saved = (path, self.start_epoch)
-        if self.ctx.is_main:
-            log.info("resumed from %s after epoch %d", path, self.start_epoch)
+        self._report(f"resumed from {path} after epoch {self.start_epoch}")
 
     # ------------------------------------------------------------------ loop
     def _check_finite(self, pending: tuple[int, int, torch.Tensor, Any] | None) -> None:
@@ -471,6 +595,8 @@ class _Trainer:
             "train_top1": 100.0 * totals[1] / totals[2],
             "lr": lr,
             "data_wait": wait / loop_seconds if loop_seconds > 0 else 0.0,
+            "train_seconds": loop_seconds,
+            "clips_per_s": totals[2] / loop_seconds if loop_seconds > 0 else 0.0,
         }
 
     def _write_debug_indices(self, epoch: int, seen: list[torch.Tensor]) -> None:
@@ -519,15 +645,11 @@ class _Trainer:
             atomic_write_text(
                 self.out_dir / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False)
             )
-            log.info(
-                "training %s (%d classes) on %d videos, %d steps/epoch, %d process(es), device %s",
-                self.model_name,
-                self.num_classes,
-                len(self.train_ds),
-                self.steps_per_epoch,
-                ctx.world_size,
-                self.device,
-            )
+        self._report(
+            f"training {self.model_name} ({self.num_classes} classes) on {len(self.train_ds)} "
+            f"videos, {self.steps_per_epoch} steps/epoch, {ctx.world_size} process(es), "
+            f"device {self.device}, epochs {self.start_epoch + 1}-{cfg.optim.epochs}"
+        )
         epochs = cfg.optim.epochs
         bar = tqdm(
             range(self.start_epoch, epochs),
@@ -537,42 +659,43 @@ class _Trainer:
             disable=not self.progress,
             dynamic_ncols=True,
         )
+        session: list[float] = []
         for epoch in bar:
             e0 = time.perf_counter()
+            stats = self._train_epoch(epoch)
             row: dict[str, Any] = {"epoch": epoch + 1}
-            row.update(self._train_epoch(epoch))
+            row.update(stats)
             row.update(self._validate(epoch))
-            row["seconds"] = time.perf_counter() - e0
-            self.history.append(row)
+            session.append(time.perf_counter() - e0)
+            self.history.append({c: row[c] for c in HISTORY_COLUMNS})
+            self.timings.append({**{c: stats.get(c) for c in TIMING_COLUMNS}, "epoch": epoch + 1})
+            self.timings[-1]["seconds"] = session[-1]
             if ctx.is_main:
                 self._write_history()
+                self._write_timings(t0)
             if (epoch + 1) % cfg.runtime.save_every == 0 or epoch + 1 == epochs:
                 self._save(epoch + 1)
-            if ctx.is_main:
-                log.info(
-                    "epoch %d/%d train_loss=%.4f train_top1=%.2f val_top1=%.2f val_top5=%.2f "
-                    "lr=%.3g (%.1f s)",
-                    epoch + 1,
-                    epochs,
-                    row["train_loss"],
-                    row["train_top1"],
-                    row["val_top1"],
-                    row["val_top5"],
-                    row["lr"],
-                    row["seconds"],
-                )
-        train_seconds = time.perf_counter() - t0
+            eta = sum(session) / len(session) * (epochs - epoch - 1)
+            val = f" val_top1={row['val_top1']:.2f}" if np.isfinite(row["val_top1"]) else ""
+            self._report(
+                f"epoch {epoch + 1}/{epochs} train_loss={row['train_loss']:.4f}{val} "
+                f"lr={row['lr']:.3g} clips/s={row['clips_per_s']:.1f} "
+                f"data_wait={100 * row['data_wait']:.0f}% eta={_format_eta(eta)}"
+            )
+        if cfg.runtime.debug_indices:
+            self._write_param_hash()
         last = self.history[-1] if self.history else {}
         extra = {
             "epochs": epochs,
             "train_loss": last.get("train_loss"),
             "train_top1": last.get("train_top1"),
-            "seconds": train_seconds,
             "world_size": ctx.world_size,
             "model": self.model_name,
             "num_params": sum(p.numel() for p in self.model.parameters()),
         }
+        eval_seconds = None
         if self.val_table is not None:
+            e0 = time.perf_counter()
             metrics = run_final_evaluation(
                 self.eval_model,
                 cfg,
@@ -582,13 +705,45 @@ class _Trainer:
                 extra=extra,
                 write_metrics=False,
             )
+            eval_seconds = time.perf_counter() - e0
         else:
             metrics = dict(extra)
-        metrics["seconds"] = time.perf_counter() - t0
+        for key in _TIMING_KEYS:  # wall-clock values go to timings.json only
+            metrics.pop(key, None)
+        D.barrier(ctx)  # every rank's failures are in the log
+        metrics["decode_failures"] = count_decode_failures(self.out_dir / DECODE_FAILURES)
         if ctx.is_main:
             write_json(self.out_dir / "metrics.json", metrics)
-            log.info("final: %s", {k: metrics[k] for k in ("top1", "top5") if k in metrics})
+            self._write_timings(t0, eval_seconds=eval_seconds)
+            shown = " ".join(f"{k}={metrics[k]:.2f}" for k in ("top1", "top5") if k in metrics)
+            self._report(
+                f"final: {shown or 'no validation table'} ({_format_eta(time.perf_counter() - t0)})"
+            )
         return metrics
+
+    def _write_timings(self, t0: float, *, eval_seconds: float | None = None) -> None:
+        write_json(
+            self.out_dir / "timings.json",
+            {
+                "device": str(self.device),
+                "world_size": self.ctx.world_size,
+                "resumed_after_epoch": self.start_epoch,
+                "train_seconds": sum(t["seconds"] for t in self.timings),
+                "eval_seconds": eval_seconds,
+                "session_seconds": time.perf_counter() - t0,
+                "epochs": self.timings,
+            },
+        )
+
+    def _write_param_hash(self) -> None:
+        """Debug aid: SHA-256 of this rank's parameters (DDP keeps them identical on all ranks)."""
+        h = hashlib.sha256()
+        for name, p in self.model.named_parameters():
+            h.update(name.encode())
+            h.update(p.detach().cpu().contiguous().numpy().tobytes())
+        path = self.out_dir / "debug" / f"rank{self.ctx.rank}_params.sha256"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, h.hexdigest() + "\n")
 
 
 def fit(cfg: TrainConfig) -> dict[str, Any]:
@@ -604,8 +759,9 @@ def fit(cfg: TrainConfig) -> dict[str, Any]:
     Returns:
         The final metrics (also in ``out_dir/metrics.json``): ``top1``, ``top5``,
         ``mean_class_acc`` (percent), ``num_videos``, ``num_clips``, ``num_crops``, ``epochs``,
-        ``train_loss``, ``train_top1``, ``seconds``, ``world_size``, ``model``, ``num_params``
-        (the evaluation keys only when ``data.val_table`` is set).
+        ``train_loss``, ``train_top1``, ``world_size``, ``model``, ``num_params`` (the
+        evaluation keys only when ``data.val_table`` is set). Deterministic given the config:
+        wall-clock timings are in ``out_dir/timings.json``.
 
     Note:
         With ``data.num_workers > 0`` the loader workers start from a ``forkserver``, so a
