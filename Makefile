@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 LOCK   := requirements/constraints.txt
 STAMP  := $(VENV)/.installed
 
-.PHONY: env test lint unit notebooks bench repro lock clean
+.PHONY: env test lint unit notebooks bench repro lab lock clean
 
 env: $(STAMP)
 
@@ -34,10 +34,19 @@ bench: $(STAMP)
 	$(PY) benchmarks/loader.py
 	$(PY) benchmarks/cache.py
 	$(PY) benchmarks/train_step.py
+	$(PY) benchmarks/pipeline.py
 
-# The whole pipeline (dvc.yaml) on the profile selected in params.yaml; stages print as they run.
+# The whole pipeline (dvc.yaml) on the profile selected in params.yaml: `dvc repro` with
+# independent stages side by side (cores / profile.threads on CPU, one per GPU; JOBS=N to
+# override), recorded in dvc.lock as DVC records them. Stages print as they run.
+JOBS ?=
 repro: $(STAMP)
-	. $(VENV)/bin/activate && dvc repro
+	. $(VENV)/bin/activate && python -m tempaug.pipeline.parallel --times results/benchmarks/repro_stages $(if $(JOBS),--jobs $(JOBS))
+
+# JupyterLab in the project's environment, opened on the notebooks (defaults: tiny smoke runs).
+# LAB_ARGS="--no-browser --port 8899" for a remote machine; --allow-root only when run as root.
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) notebooks/
 
 # Re-resolve the lock from pyproject.toml (run after changing dependencies, then commit the lock).
 lock:

@@ -433,6 +433,33 @@ class TestEvaluateRobustness:
         pd.testing.assert_frame_equal(a, b)
         assert model.training is False
 
+    def test_per_view_batches_give_the_per_video_clean_records(self, model):
+        """Views of a video spread over batches (per-clip items) are averaged per video."""
+        kw = {"perturbations": ["flash"], "severities": [2], "seed": 1}
+        per_video = rb.evaluate_robustness(model, self.loader(), method="m", **kw)
+        views = torch.cat([b[0] for b in self.loader()])  # (3 videos, 2 views, T, C, H, W)
+        # one view per item; batch 1 = video 0 and the first view of video 1
+        batches = [
+            (
+                views.flatten(0, 1)[j : j + 3, None],
+                torch.tensor([0, 1, 2]).repeat_interleave(2)[j : j + 3],
+                torch.arange(3).repeat_interleave(2)[j : j + 3],
+                torch.arange(2).repeat(3)[j : j + 3],
+            )
+            for j in (0, 3)
+        ]
+        per_view = rb.evaluate_robustness(model, batches, method="m", max_clips_per_forward=2, **kw)
+        assert len(per_view) == 3 * 2
+        assert per_view.groupby("perturbation").video.apply(list).to_dict() == {
+            "clean": [0, 1, 2],
+            "flash": [0, 1, 2],
+        }
+        clean = per_view.perturbation == "clean"
+        pd.testing.assert_frame_equal(
+            per_view[clean].reset_index(drop=True),
+            per_video[per_video.perturbation == "clean"].reset_index(drop=True),
+        )
+
     def test_bad_arguments(self, model):
         with pytest.raises(ValueError, match="severities must lie in"):
             rb.evaluate_robustness(model, [], method="m", severities=[0, 1])
@@ -471,3 +498,45 @@ class TestFigures:
         cols = [c for c in pd.unique(summ.perturbation) if c != "clean"]
         np.testing.assert_allclose(mesh, expected.loc[["a", "b"], cols].to_numpy() * 100)
         plt.close(fig)
+
+
+# ------------------------------------------------------------------------ trained runs
+def test_evaluate_checkpoint_batches_by_clip_and_keeps_the_clean_predictions(tmp_path):
+    from _data_helpers import smoke
+
+    from tempaug.data import VideoClipDataset, make_loader
+    from tempaug.models import slowfast_smoke
+    from tempaug.train import TrainConfig
+    from tempaug.train.checkpoint import save_checkpoint
+
+    data = smoke("ucf101")
+    table = data.split(1)
+    table = table[table.subset == "test"].head(3).reset_index(drop=True)
+    k = int(table.attrs.get("num_classes", table.label.max() + 1))
+    net = slowfast_smoke(k, width=8, seed=0)
+    save_checkpoint(
+        tmp_path / "last.pt",
+        {"model": net.state_dict(), "model_name": "slowfast_smoke", "model_kwargs": {
+            "num_classes": k, "width": 8}},
+    )  # fmt: skip
+    cfg = TrainConfig.from_dict(
+        {
+            "data": {"val_table": table, "video_root": str(data.video_root), "clip_len": 16,
+                     "crop_size": 32, "num_workers": 0},
+            "eval": {"num_clips": 2, "num_crops": 3, "batch_size": 2},
+        }
+    )  # fmt: skip
+    rec = rb.evaluate_checkpoint(
+        cfg, tmp_path / "last.pt", method="m", perturbations=["fade"], severities=[4]
+    )
+    assert len(rec) == 3 * 2 and set(rec.video) == set(table.video)
+    per_video = VideoClipDataset(
+        table, data.video_root, mode="eval", clip_len=16, crop_size=32, num_clips=2,
+        num_crops=3, output="uint8",
+    )  # fmt: skip
+    ref = rb.evaluate_robustness(
+        net.eval(), make_loader(per_video, batch_size=3, train=False, seed=0), method="m",
+        perturbations=["fade"], severities=[4],
+    )  # fmt: skip
+    clean = rec[rec.perturbation == "clean"].reset_index(drop=True)
+    assert clean.pred.tolist() == ref[ref.perturbation == "clean"].pred.tolist()

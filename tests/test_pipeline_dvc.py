@@ -11,7 +11,7 @@ import papermill
 import pytest
 import yaml
 
-from tempaug.analysis import pipeline
+from tempaug import pipeline
 
 REPO = Path(__file__).resolve().parents[1]
 RUN_FILES = {"run.json", "scores.csv", "config.yaml", "learning_curve.png", "10_train_eval.ipynb"}
@@ -39,11 +39,12 @@ def params():
 def papermill_args(cmd: str) -> tuple[str, str, dict[str, str]]:
     """(input notebook, output notebook, {-p name: value}) of a stage's papermill command.
 
-    The command is ``mkdir -p <folder of the output notebook> && papermill …`` (papermill does
-    not create the output folder, and DVC removes a stage's outputs before running it).
+    The command is ``mkdir -p <folder of the output notebook> && papermill … && python -m
+    tempaug.pipeline.executed <output notebook>`` (papermill does not create the output folder,
+    DVC removes a stage's outputs before running it, and the last step strips wall-clock data).
     """
-    mkdir, _, rest = cmd.partition("&&")
-    argv = shlex.split(rest)
+    mkdir, papermill_cmd, clean = (part.strip() for part in cmd.split("&&"))
+    argv = shlex.split(papermill_cmd)
     assert argv[0] == "papermill", cmd
     positional, values, i = [], {}, 1
     while i < len(argv):
@@ -60,6 +61,8 @@ def papermill_args(cmd: str) -> tuple[str, str, dict[str, str]]:
             i += 1
     assert len(positional) == 2, cmd
     assert shlex.split(mkdir) == ["mkdir", "-p", positional[1].rsplit("/", 1)[0]], cmd
+    # the executed notebook is stripped of wall-clock metadata (tempaug.pipeline.executed)
+    assert shlex.split(clean) == ["python", "-m", "tempaug.pipeline.executed", positional[1]], cmd
     return positional[0], positional[1], values
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tempaug.analysis import pipeline
+from tempaug import pipeline
 from tempaug.analysis import tables as T
 
 REPO = Path(__file__).resolve().parents[1]

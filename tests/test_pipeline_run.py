@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tempaug.analysis import pipeline, tables
+from tempaug import pipeline
+from tempaug.analysis import tables
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -49,7 +50,7 @@ def test_prepare_writes_split_tables_and_report(prepared):
     assert not Path(meta["ucf101"]["video_root"]).is_absolute()  # relative to the project root
     assert (tmp / meta["ucf101"]["video_root"]).is_dir()
     assert out.report["decodable"].all()
-    assert "unreadable: 0" in (tmp / "splits" / "data_report.md").read_text()
+    assert "unreadable and left out of every table: 0" in (tmp / "splits" / "data_report.md").read_text()
     counts = pd.read_csv(tmp / "splits" / "class_counts.csv")
     assert list(counts.columns[:2]) == ["table", "class_name"]
     assert counts[counts["table"] == "ucf101_vipriors"][

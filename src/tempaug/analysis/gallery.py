@@ -7,6 +7,8 @@
   a square, as a uint8 ``(T, 3, S, S)`` clip;
 * :func:`clip_grid` draws rows of clips (one row per augmentation, one column per frame), the
   layout of the paper's Figs. 3 and 4;
+* :func:`ramp_params` and :data:`FIG3_OPS` give Fig. 3's hand-built RandAugment-T ramps;
+  :func:`fig4_rows` applies every method of :data:`FIG4_METHODS` to a pair of clips (Fig. 4);
 * :func:`learning_curve` draws a run's ``history.csv``;
 * :func:`save_figure` writes a figure atomically.
 """
@@ -26,10 +28,14 @@ import torch
 from tempaug.io import atomic_write_bytes
 
 __all__ = [
+    "FIG3_OPS",
+    "FIG4_METHODS",
     "clip_grid",
     "delta_vs_baseline",
+    "fig4_rows",
     "learning_curve",
     "load_clip",
+    "ramp_params",
     "sample_videos",
     "save_figure",
 ]
@@ -276,3 +282,100 @@ def save_figure(fig, path: str | Path, *, dpi: int = 100, quality: int = 80) -> 
     buffer = BytesIO()
     fig.savefig(buffer, format=suffix.lstrip(".") or None, dpi=dpi, **kwargs)
     return atomic_write_bytes(path, buffer.getvalue())
+
+
+# --------------------------------------------------------------------------- paper Figs. 3-4
+
+#: Fig. 3's temporally varying operations: (row label, RandAugment-T operation, sign).
+FIG3_OPS: tuple[tuple[str, str, float], ...] = (
+    ("TranslateY ↓", "TranslateY", +1.0),
+    ("Rotate ↻", "Rotate", -1.0),
+    ("Brightness ↑", "Brightness", +1.0),
+    ("Contrast ↓", "Contrast", -1.0),
+)
+
+#: Fig. 4's methods (keys of ``params.yaml:methods``), deleting, cut-and-paste then blending.
+FIG4_METHODS: tuple[str, ...] = (
+    "cutout",
+    "framecutout",
+    "cubecutout",
+    "cutmix",
+    "framecutmix_a5",
+    "cubecutmix_a2",
+    "mixup",
+    "cutmixup",
+    "framecutmixup",
+    "cubecutmixup",
+    "fademixup",
+)
+
+
+def ramp_params(op: str, sign: float, magnitude: float, num_frames: int):
+    """Hand-built RandAugment-T parameters for one clip: ``op`` with magnitude ramping linearly
+    from 0 at the first frame to ``magnitude`` at the last (Sec. 3.1, Fig. 2: M1 = 0, M2 = M).
+
+    Returns:
+        :class:`~tempaug.augment.randaugment_t.RandAugmentTParams` for ``RandAugmentT.apply``.
+    """
+    from tempaug.augment.randaugment_t import RandAugmentTParams
+
+    if num_frames < 1:
+        raise ValueError(f"num_frames must be >= 1, got {num_frames}")
+    ramp = torch.linspace(0.0, magnitude, num_frames, dtype=torch.float64)
+    return RandAugmentTParams(
+        ops=(op,),
+        op_ids=torch.zeros(1, 1, dtype=torch.int64),
+        magnitudes=ramp.view(1, 1, num_frames),
+        signs=torch.tensor([[sign]], dtype=torch.float64),
+        ends=torch.tensor([[[0.0, magnitude]]], dtype=torch.float64),
+        spatial=torch.tensor([False]),
+    )
+
+
+def fig4_rows(
+    a: torch.Tensor,
+    b: torch.Tensor,
+    methods: Mapping[str, Mapping],
+    seed: int,
+    order: Sequence[str] = FIG4_METHODS,
+) -> dict[str, torch.Tensor]:
+    """Fig. 4's rows: clips A and B, then each method of ``order`` applied to A (Sec. 3.2).
+
+    The gate ``p`` is set to 1 and B is pasted / blended into A so that every effect is visible;
+    each method draws from its own ``torch.Generator`` seeded with ``seed``. A mixing row's label
+    gives the target weights of A and B.
+
+    Args:
+        a: ``(T, C, H, W)`` uint8 clip A.
+        b: ``(T, C, H, W)`` uint8 clip B.
+        methods: ``params["methods"]``: name → ``{"method": kind, **hyper-parameters}``.
+        seed: seed of every method's draws.
+        order: the methods to draw, in row order.
+
+    Returns:
+        Row label → ``(T, C, H, W)`` float clip in ``[0, 1]``.
+    """
+    import dataclasses
+
+    from tempaug.augment import build
+
+    clips = torch.stack([a, b]).float() / 255  # (2, T, C, H, W) in [0, 1]
+    labels = torch.tensor([0, 1])
+    rows = {"A": clips[0], "B": clips[1]}
+    for key in order:
+        kwargs = dict(methods[key])
+        method = kwargs.pop("method")
+        kwargs["p"] = 1.0
+        gen = torch.Generator().manual_seed(seed)
+        if method in ("cutout", "framecutout", "cubecutout"):
+            rows[f"{method}"] = build(method, **kwargs)(clips, generator=gen)[0]
+            continue
+        aug = build(method, num_classes=2, **kwargs)
+        p = aug.sample_params(clips.shape, generator=gen)
+        p = dataclasses.replace(p, perm=torch.tensor([1, 0]))  # paste / blend B into A
+        out, target = aug.apply(clips, labels, p)
+        a_w, b_w = target[0].tolist()
+        if abs(a_w + b_w - 1) > 1e-6:
+            raise AssertionError(f"{key}: target weights {a_w} + {b_w} do not sum to 1")
+        rows[f"{method} (A {a_w:.2f} / B {b_w:.2f})"] = out[0]
+    return rows

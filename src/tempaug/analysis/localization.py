@@ -5,7 +5,7 @@ augmentations (FadeMixUp, FrameCutMix, CubeCutMix) localize *in time* better tha
 models. This module turns that into a number on spliced test clips:
 
 1. **Spliced clips** (:func:`sample_splice_params`, :func:`splice_clips`,
-   :func:`build_spliced_set`): clip ``i`` shows frames ``[0, cut_i)`` of a source clip of class
+   :func:`build_spliced_set`; :func:`sources_used` names the sources to decode): clip ``i`` shows frames ``[0, cut_i)`` of a source clip of class
    ``A`` and frames ``[cut_i, T)`` of a source clip of another class ``B`` (same frame index, no
    re-timing). The cut, the number of ``A`` frames, is uniform over the integers of the middle half
    ``{ceil(T/4), ..., floor(3T/4)}`` (always within ``[1, T-1]``). Everything is drawn from one
@@ -61,6 +61,7 @@ __all__ = [
     "sample_splice_params",
     "score_maps",
     "score_profiles",
+    "sources_used",
     "splice_clips",
     "summarize",
     "temporal_profile",
@@ -142,6 +143,26 @@ def sample_splice_params(
     index_b = torch.multinomial(allowed, 1, generator=generator).squeeze(1)
     cut = torch.randint(lo, hi + 1, (num_clips,), generator=generator)
     return SpliceParams(index_a=index_a, index_b=index_b, cut=cut)
+
+
+def sources_used(params: SpliceParams) -> tuple[Tensor, SpliceParams]:
+    """The sources a spliced set reads, and the set re-indexed into them.
+
+    Lets a caller decode only those sources: ``evaluate_localization(model, clips[used],
+    labels[used], local)`` scores exactly what ``evaluate_localization(model, clips, labels,
+    params)`` does, with ``used, local = sources_used(params)``.
+
+    Returns:
+        ``used``: sorted unique ``(K,)`` long indices into the original sources;
+        ``local``: :class:`SpliceParams` whose ``index_a`` / ``index_b`` point into ``used``.
+    """
+    used = torch.unique(torch.cat([params.index_a, params.index_b]), sorted=True)
+    local = SpliceParams(
+        index_a=torch.searchsorted(used, params.index_a),
+        index_b=torch.searchsorted(used, params.index_b),
+        cut=params.cut,
+    )
+    return used, local
 
 
 def splice_clips(clips_a: Tensor, clips_b: Tensor, cut: Tensor) -> Tensor:

@@ -722,29 +722,38 @@ def evaluate_robustness(
 
     For each batch of raw views the clean views and, for each perturbation and severity, a
     perturbed copy are normalised (:func:`tempaug.data.transforms.normalize`) and classified;
-    the softmax is averaged over the ``V`` views of a video (paper Section 4.1: 10 clips,
-    averaged softmax) and compared with the label. Perturbations act on the raw uint8/[0, 1]
-    frames, *before* normalisation.
+    the softmax is averaged over the ``V`` views of a video by
+    :func:`tempaug.train.evaluate.average_views` (paper Section 4.1: 10 clips, averaged
+    softmax) and compared with the label. Perturbations act on the raw uint8/[0, 1] frames,
+    *before* normalisation.
+
+    Batches may hold whole videos or parts of them (per-clip items, as
+    ``VideoClipDataset(eval_unit="clip")`` gives): each view's logits are kept until its video
+    is complete, i.e. until a later batch starts with another video (the loader must keep the
+    dataset order), so batch memory does not grow with the views per video.
 
     Randomness: one CPU generator per perturbation, seeded from ``(seed, perturbation)``; its
     state is rewound for every severity of a batch, so all severities see the same random
     pattern (common random numbers), and every model evaluated with the same ``seed`` and the
     same (unshuffled) loader sees exactly the same perturbed clips — the comparison between
-    methods is paired.
+    methods is paired. The draws depend on the batch shapes: change the batch size and the
+    perturbed clips change (same distribution).
 
     Args:
         model: classifier taking normalised ``(N, T, C, H, W)`` float clips → logits ``(N, K)``
             (e.g. :class:`tempaug.models.SlowFastVideoClassifier`); put in eval mode here.
-        loader: yields ``(views, label, index)`` with ``views`` ``(B, V, T, C, H, W)`` uint8 or
-            float in [0, 1] (or ``(B, T, C, H, W)``, treated as ``V = 1``), ``label`` ``(B,)`` and
-            ``index`` ``(B,)`` video ids (e.g. ``VideoClipDataset(mode="eval")``); must not shuffle.
+        loader: yields eval batches as :func:`tempaug.train.evaluate.view_batch` reads them:
+            ``(views, label, index[, view])`` with ``views`` ``(B, G, T, C, H, W)`` uint8 or
+            float in [0, 1] (or ``(B, T, C, H, W)``, one view), ``label`` ``(B,)``, ``index``
+            ``(B,)`` video ids and ``view`` ``(B,)`` first view positions (per-clip items);
+            must not shuffle.
         method: name stored in the ``method`` column.
         perturbations: names from :data:`PERTURBATIONS`.
         severities: severities from 1–5 (the clean pass is always added as severity 0).
         seed: base seed of the perturbation generators.
         mean, std: normalisation statistics (the ones the model was trained with).
         device: where the model runs.
-        max_clips_per_forward: chunk size of ``B·V`` clips per forward pass.
+        max_clips_per_forward: chunk size of ``B·G`` clips per forward pass.
         amp: CUDA autocast (bf16) for the forward pass.
 
     Returns:
@@ -756,6 +765,7 @@ def evaluate_robustness(
         ValueError: unknown perturbation, severity outside 1–5, or malformed batches.
     """
     from tempaug.data.transforms import normalize
+    from tempaug.train.evaluate import average_views, view_batch, view_ids
 
     perturbations = [_check_name(p) for p in perturbations]
     severities = [_check_severity(s) for s in severities]
@@ -767,73 +777,92 @@ def evaluate_robustness(
     was_training = model.training
     model.eval()
     gens = {p: torch.Generator().manual_seed(perturbation_seed(seed, p)) for p in perturbations}
+    conditions = [("clean", 0)] + [(p, s) for p in perturbations for s in severities]
     rows: list[dict] = []
+    # per condition: the logits of the views whose video is not complete yet
+    open_logits: dict[tuple[str, int], list[Tensor]] = {c: [] for c in conditions}
+    open_ids: list[Tensor] = []  # (video, view) ids of those views, shape (2, n)
+    labels_of: dict[int, int] = {}
 
     def forward(flat: Tensor) -> Tensor:
-        """Softmax of normalised clips ``(N, T, C, H, W)``, in chunks."""
-        probs = []
+        """Float32 logits of normalised clips ``(N, T, C, H, W)``, in chunks."""
+        out = []
         for chunk in flat.split(max_clips_per_forward):
             with torch.autocast(
                 device_type=device.type, dtype=torch.bfloat16, enabled=amp and device.type == "cuda"
             ):
-                logits = model(chunk)
-            probs.append(torch.softmax(logits.float(), dim=-1))
-        return torch.cat(probs)
+                out.append(model(chunk).float())
+        return torch.cat(out)
+
+    def emit(keep_video: int | None) -> None:
+        """Average and record every open video except ``keep_video`` (still incomplete)."""
+        if not open_ids:
+            return
+        ids = torch.cat(open_ids, dim=1)
+        done = (
+            ids[0] != keep_video
+            if keep_video is not None
+            else torch.ones_like(ids[0], dtype=torch.bool)
+        )
+        if not bool(done.any()):
+            return
+        for cond in conditions:
+            logits = torch.cat(open_logits[cond])
+            videos, scores = average_views(logits[done], ids[0][done], ids[1][done])
+            open_logits[cond] = [logits[~done]]
+            pert, sev = cond
+            for vid, prd in zip(videos.tolist(), scores.argmax(-1).tolist(), strict=True):
+                lab = labels_of[vid]
+                rows.append(
+                    {
+                        "method": method,
+                        "perturbation": pert,
+                        "severity": sev,
+                        "video": vid,
+                        "label": lab,
+                        "pred": prd,
+                        "correct": int(prd == lab),
+                    }
+                )
+        open_ids[:] = [ids[:, ~done]]
 
     try:
         for batch in loader:
-            if not isinstance(batch, list | tuple) or len(batch) < 3:
-                raise ValueError("loader must yield (views, label, index) batches")
-            views, label, index = batch[0], batch[1], batch[2]
-            if views.ndim == 5:
-                views = views[:, None]
-            if views.ndim != 6:
-                raise ValueError(
-                    f"views must be (B, V, T, C, H, W) or (B, T, C, H, W), got {tuple(views.shape)}"
-                )
+            views, label, index, first = view_batch(batch)
             views = views.to(device, non_blocking=True)
-            b, v = views.shape[:2]
-            labels = torch.as_tensor(label).reshape(-1).tolist()
-            videos = torch.as_tensor(index).reshape(-1).tolist()
-            if len(labels) != b or len(videos) != b:
-                raise ValueError(f"label and index must have B={b} entries")
+            b, g = views.shape[:2]
+            for vid, lab in zip(index.tolist(), label.tolist(), strict=True):
+                labels_of[vid] = lab
+            vid, view = view_ids(index.long().cpu(), first.long().cpu(), g)
+            open_ids.append(torch.stack([vid, view]).to(device))
             # Conditions are queued and classified together, so small eval batches still make
             # full forward passes; the queue holds about max_clips_per_forward clips at a time.
-            pending: list[tuple[str, int, Tensor]] = []
+            pending: list[tuple[tuple[str, int], Tensor]] = []
 
-            def flush(pending=pending, b=b, v=v, labels=labels, videos=videos) -> None:
+            def flush(pending=pending, b=b, g=g) -> None:
                 if not pending:
                     return
-                probs = forward(torch.cat([x for _, _, x in pending]))
-                preds = probs.reshape(len(pending), b, v, -1).mean(dim=2).argmax(dim=-1).cpu()
-                for (pert, sev, _), pred in zip(pending, preds.tolist(), strict=True):
-                    for vid, lab, prd in zip(videos, labels, pred, strict=True):
-                        rows.append(
-                            {
-                                "method": method,
-                                "perturbation": pert,
-                                "severity": sev,
-                                "video": vid,
-                                "label": lab,
-                                "pred": prd,
-                                "correct": int(prd == lab),
-                            }
-                        )
+                logits = forward(torch.cat([x for _, x in pending]))
+                for (cond, _), part in zip(pending, logits.split(b * g), strict=True):
+                    open_logits[cond].append(part)
                 pending.clear()
 
-            def queue(pert: str, sev: int, x: Tensor, pending=pending, flush=flush) -> None:
-                pending.append((pert, sev, normalize(x.flatten(0, 1), mean, std)))
+            def queue(cond: tuple[str, int], x: Tensor, pending=pending, flush=flush) -> None:
+                pending.append((cond, normalize(x.flatten(0, 1), mean, std)))
                 if len(pending) * x.shape[0] * x.shape[1] >= max_clips_per_forward:
                     flush()
 
-            queue("clean", 0, views)
+            queue(("clean", 0), views)
             for pert in perturbations:
-                g = gens[pert]
-                state = g.get_state()
+                gen = gens[pert]
+                state = gen.get_state()
                 for sev in severities:
-                    g.set_state(state)
-                    queue(pert, sev, TemporalPerturbation(pert, sev)(views, generator=g))
+                    gen.set_state(state)
+                    queue((pert, sev), TemporalPerturbation(pert, sev)(views, generator=gen))
             flush()
+            # whole-video items are complete; per-clip items may continue in the next batch
+            emit(int(index[-1]) if len(batch) == 4 else None)
+        emit(None)
     finally:
         model.train(was_training)
     return pd.DataFrame(
@@ -894,9 +923,10 @@ def evaluate_checkpoint(
     """Robustness records of one trained run on its validation videos (Section 4.6 suite).
 
     Loads the checkpoint (:func:`load_trained_model`), builds the run's evaluation dataset
-    (``cfg.data.val_table``, ``cfg.eval.num_clips × num_crops`` views, uint8 output, via
-    :func:`tempaug.train.loaders.build_eval_dataset`) and runs :func:`evaluate_robustness` with
-    the run's normalisation statistics. The perturbation is applied to the raw frames before
+    (``cfg.data.val_table``, ``cfg.eval.num_clips × num_crops`` views, uint8 output, one clip's
+    crops per item, via :func:`tempaug.train.loaders.build_eval_dataset`; loaded by
+    :func:`tempaug.data.datasets.make_loader`) and runs :func:`evaluate_robustness` with the
+    run's normalisation statistics. The perturbation is applied to the raw frames before
     normalisation, which the trainer's evaluator offers no hook for — hence this loop.
 
     Args:
@@ -910,14 +940,13 @@ def evaluate_checkpoint(
         device: where the model runs.
         max_videos: evaluate at most this many videos, evenly spaced over the table
             (0 = all).
-        batch_size: videos per batch (default ``cfg.eval.batch_size``).
+        batch_size: clips per batch, ``num_crops`` views each (default ``cfg.eval.batch_size``).
         num_workers: DataLoader workers (default ``cfg.data.num_workers``).
 
     Returns:
         Records as :func:`evaluate_robustness`, with ``video`` the video's path (unique id).
     """
-    from torch.utils.data import DataLoader
-
+    from tempaug.data.datasets import make_loader
     from tempaug.train.loaders import build_eval_dataset, load_tables
 
     if max_videos < 0:
@@ -933,10 +962,11 @@ def evaluate_checkpoint(
     dataset = build_eval_dataset(
         cfg, table, num_clips=cfg.eval.num_clips, num_crops=cfg.eval.num_crops
     )
-    loader = DataLoader(
+    loader = make_loader(
         dataset,
         batch_size=batch_size or cfg.eval.batch_size,
-        shuffle=False,
+        train=False,
+        seed=cfg.seed,
         num_workers=cfg.data.num_workers if num_workers is None else num_workers,
         pin_memory=torch.device(device).type == "cuda",
     )

@@ -1,0 +1,176 @@
+"""The columns of paper Figs. 5–6: each model's mixture of clips A and B and its CAMs (Sec. 4.6).
+
+Each column is one trained model shown the mixture of its own training method (B pasted or
+blended into A, mixing draws from a seed, A's share kept visible by
+:func:`~tempaug.analysis.overlay.mix_pair`), with the CAM of class A and of class B on the
+mixture and the CAM of class A on pure clip A (:func:`~tempaug.analysis.cam.mixture_cams`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from tempaug.analysis.cam import mixture_cams
+from tempaug.analysis.overlay import MixingColumn, mix_pair
+from tempaug.analysis.robustness import load_trained_model
+from tempaug.analysis.run_selection import RunLike, checkpoint_path, first_seed_runs
+from tempaug.augment import build
+
+__all__ = [
+    "figure_mixer",
+    "figure_models",
+    "mixing_column",
+    "mixing_columns",
+    "resolution_note",
+    "where_clips",
+]
+
+
+def figure_mixer(recipe: Mapping[str, Any], num_classes: int) -> Any:
+    """The mixing method of a recipe (``params["recipes"][name]``), gated to always mix (p = 1).
+
+    Raises:
+        ValueError: the recipe has no mixing method.
+    """
+    if not recipe.get("mix"):
+        raise ValueError(f"recipe {dict(recipe)!r} has no mixing method to draw")
+    kwargs = dict(recipe["mix"])
+    method = kwargs.pop("method")
+    kwargs["p"] = 1.0  # always mix for the figure
+    return build(method, num_classes=num_classes, **kwargs)
+
+
+def mixing_column(
+    model: torch.nn.Module,
+    mixer: Any,
+    clip_a: Tensor,
+    clip_b: Tensor,
+    label_a: int,
+    label_b: int,
+    *,
+    title: str,
+    transform: Callable[[Tensor], Tensor],
+    seed: int,
+    pathways: str = "both",
+    device: str | torch.device = "cpu",
+) -> MixingColumn:
+    """One model's column: its mixture of A and B (seeded), CAMs of A and B, λ and p(A), p(B).
+
+    Args:
+        model: the trained SlowFast wrapper.
+        mixer: from :func:`figure_mixer`.
+        clip_a: ``(T, C, H, W)`` clip A in ``[0, 1]``.
+        clip_b: ``(T, C, H, W)`` clip B in ``[0, 1]``.
+        label_a: class index of A.
+        label_b: class index of B.
+        title: the column title (the model).
+        transform: ``[0, 1]`` clips → the model's input (normalisation).
+        seed: seed of the mixing draws (the same for every column).
+        pathways: CAM pathways drawn: ``slow`` (the paper), ``fast`` or ``both``.
+        device: where the model runs.
+    """
+    mixed, lam = mix_pair(mixer, clip_a, clip_b, generator=torch.Generator().manual_seed(seed))
+    cams = mixture_cams(
+        model,
+        transform(mixed).to(device),
+        transform(clip_a).to(device),
+        label_a,
+        label_b,
+        pathways=pathways,
+    )
+    p = cams["prob_mixed"]
+    note = f"λ_A = {lam:.2f}; p(A) = {float(p[label_a]):.2f}, p(B) = {float(p[label_b]):.2f}"
+    return MixingColumn(
+        title,
+        mixed,
+        cams["a_on_mixed"].cpu(),
+        cams["b_on_mixed"].cpu(),
+        cams["a_on_a"].cpu(),
+        note,
+    )
+
+
+def mixing_columns(
+    models: Mapping[str, torch.nn.Module],
+    recipes: Sequence[str],
+    recipe_params: Mapping[str, Mapping[str, Any]],
+    labels: Mapping[str, str],
+    clip_a: Tensor,
+    clip_b: Tensor,
+    label_a: int,
+    label_b: int,
+    **kwargs: Any,
+) -> list[MixingColumn]:
+    """One :func:`mixing_column` per recipe, in order: its model, mixed by its own method.
+
+    Args:
+        models: recipe → trained model.
+        recipes: the figure's columns.
+        recipe_params: ``params["recipes"]``.
+        labels: recipe → the paper's label (the column title is ``"<label> model"``).
+        clip_a, clip_b, label_a, label_b: as :func:`mixing_column`.
+        **kwargs: :func:`mixing_column`'s ``transform``, ``seed``, ``pathways``, ``device``.
+    """
+    return [
+        mixing_column(
+            models[r],
+            figure_mixer(recipe_params[r], models[r].num_classes),
+            clip_a,
+            clip_b,
+            label_a,
+            label_b,
+            title=f"{labels.get(r, r)} model",
+            **kwargs,
+        )
+        for r in recipes
+    ]
+
+
+def where_clips(profile: Mapping[str, Any]) -> str:
+    """Where the figures' clips come from, for their titles."""
+    if profile["name"] == "synthetic":
+        return "generated clips (synthetic profile)"
+    return "UCF-101 validation clips"
+
+
+def figure_models(
+    specs: Iterable[RunLike],
+    recipes: Sequence[str],
+    checkpoints: str | Path,
+    *,
+    first_seed: int,
+    device: str | torch.device = "cpu",
+) -> dict[str, torch.nn.Module]:
+    """Recipe → the trained model of its first-seed run (the profile's RandAugment setting).
+
+    Raises:
+        KeyError: a recipe has no such run among ``specs``.
+    """
+    by_recipe = first_seed_runs(specs, first_seed)
+    return {
+        r: load_trained_model(checkpoint_path(checkpoints, by_recipe[r]), device=device)
+        for r in recipes
+    }
+
+
+def resolution_note(
+    num_frames: int, size: int, *, slow_stride: int, fast_stride: int, pathways: str
+) -> str:
+    """The temporal and spatial resolution of the last feature maps, which bounds what a CAM
+    can show; notes when the slow pathway alone cannot vary in time."""
+    t = num_frames
+    note = (
+        f"temporal resolution of the last feature maps: slow {t // slow_stride} step(s) of "
+        f"{slow_stride} frames, fast {t // fast_stride} steps of {fast_stride} frames; spatial "
+        f"{size // 32}×{size // 32} cells"
+    )
+    if pathways == "slow" and t // slow_stride < 2:
+        note += (
+            "\nnote: the slow pathway has a single time step here, so its CAM cannot vary in time"
+        )
+    return note

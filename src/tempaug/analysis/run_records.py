@@ -1,0 +1,170 @@
+"""Reading run records (``run.json``) into a run table, and statistics over seeds.
+
+Every training run of the pipeline leaves a run record naming what was trained — ``benchmark``
+(``ucf101_val``: VIPriors mod-UCF101 train → validation; ``hmdb51``: an official HMDB-51 split;
+``vipriors_test``: train+validation → test), ``split``, ``recipe`` (our name for the paper's row,
+e.g. ``cutmix``, ``framecutmix_a5``), ``seed`` and, for the RandAugment grid of Table 2
+(Sec. 4.2), ``randaug_num_ops`` / ``randaug_magnitude`` — and the run's ``top1`` / ``top5``
+accuracy in %. :func:`collect_runs` reads them; :func:`summarize` gives mean, sample std and
+seed count per configuration.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tempaug.analysis.table_rows import BENCHMARKS
+
+__all__ = [
+    "RUN_COLUMNS",
+    "MissingRunsError",
+    "collect_runs",
+    "summarize",
+]
+
+#: Columns of the run table returned by :func:`collect_runs`.
+RUN_COLUMNS: tuple[str, ...] = (
+    "run_id",
+    "benchmark",
+    "split",
+    "recipe",
+    "seed",
+    "randaug_num_ops",
+    "randaug_magnitude",
+    "top1",
+    "top5",
+    "scores_path",
+)
+
+_METRICS = ("top1", "top5")
+
+#: A run configuration, up to the seed.
+_GROUP = ["benchmark", "split", "recipe", "randaug_num_ops", "randaug_magnitude"]
+
+
+class MissingRunsError(ValueError):
+    """A table needs runs that are not in the run table (names them)."""
+
+
+def _run_frame(records: Iterable[Mapping[str, object]]) -> pd.DataFrame:
+    rows = []
+    for i, rec in enumerate(records):
+        for key in ("benchmark", "recipe", "seed", "top1", "top5"):
+            if key not in rec:
+                raise ValueError(
+                    f"run record {i} ({rec.get('run_id', '?')}): missing field {key!r}"
+                )
+        if rec["benchmark"] not in BENCHMARKS:
+            raise ValueError(
+                f"run record {i}: 'benchmark' must be one of {BENCHMARKS}, got {rec['benchmark']!r}"
+            )
+        row = {c: rec.get(c) for c in RUN_COLUMNS}
+        row["split"] = "" if rec.get("split") in (None, "") else str(rec["split"])
+        row["seed"] = int(rec["seed"])  # type: ignore[arg-type]
+        for m in _METRICS:
+            val = float(rec[m])  # type: ignore[arg-type]
+            if not 0.0 <= val <= 100.0:
+                raise ValueError(
+                    f"run record {i}: {m!r} must be a percentage in [0, 100], got {val}"
+                )
+            row[m] = val
+        for k in ("randaug_num_ops", "randaug_magnitude"):
+            v = rec.get(k)
+            row[k] = np.nan if v is None else float(v)  # type: ignore[arg-type]
+        row["run_id"] = str(rec.get("run_id") or f"run{i}")
+        row["scores_path"] = "" if rec.get("scores_path") in (None, "") else str(rec["scores_path"])
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(RUN_COLUMNS))
+
+
+def collect_runs(
+    root: str | Path | None = None,
+    *,
+    records: Iterable[Mapping[str, object]] | None = None,
+    filename: str = "run.json",
+) -> pd.DataFrame:
+    """Build the run table from run records on disk (``root/**/run.json``) or given directly.
+
+    A record is a JSON object with ``benchmark``, ``split``, ``recipe``, ``seed``, ``top1``,
+    ``top5`` (percent), optionally ``run_id``, ``randaug_num_ops``, ``randaug_magnitude`` and
+    ``scores_path`` (per-video scores, relative to the record's folder when read from disk).
+
+    Args:
+        root: folder searched recursively for ``filename``.
+        records: records to use instead of reading ``root``.
+        filename: record file name.
+
+    Returns:
+        DataFrame with :data:`RUN_COLUMNS`, one row per run, sorted by ``run_id``.
+
+    Raises:
+        ValueError: neither/both of ``root`` and ``records`` given, a record is malformed (the
+            message names the file and field), or two records share a ``run_id``.
+        FileNotFoundError: ``root`` does not exist.
+    """
+    if (root is None) == (records is None):
+        raise ValueError("collect_runs: give exactly one of 'root' or 'records'")
+    if records is None:
+        root = Path(root)  # type: ignore[arg-type]
+        if not root.is_dir():
+            raise FileNotFoundError(f"run folder not found: {root}")
+        recs = []
+        for path in sorted(root.rglob(filename)):
+            try:
+                rec = json.loads(path.read_text())
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}: not valid JSON ({exc})") from exc
+            if not isinstance(rec, dict):
+                raise ValueError(f"{path}: a run record must be a JSON object")
+            rec = dict(rec)
+            rec.setdefault("run_id", str(path.parent.relative_to(root)))
+            if rec.get("scores_path"):
+                rec["scores_path"] = str(path.parent / str(rec["scores_path"]))
+            recs.append(rec)
+        records = recs
+    df = _run_frame(records)
+    dup = df["run_id"].duplicated(keep=False)
+    if dup.any():
+        raise ValueError(f"duplicated run_id values: {sorted(set(df.loc[dup, 'run_id']))}")
+    return df.sort_values("run_id", kind="stable").reset_index(drop=True)
+
+
+def summarize(runs: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """Mean, sample standard deviation and seed count of ``top1``/``top5`` over seeds.
+
+    Args:
+        runs: run table (:func:`collect_runs`).
+        by: grouping columns, e.g. ``["benchmark", "split", "recipe"]``.
+
+    Returns:
+        One row per group: ``by`` columns, ``top1``, ``top1_std``, ``top5``, ``top5_std``
+        (std is NaN for a single seed) and ``n_seeds``.
+
+    Raises:
+        ValueError: a group holds the same seed twice (two runs of one configuration).
+    """
+    by = list(by)
+    dup = runs.duplicated([*by, "seed"], keep=False)
+    if dup.any():
+        raise ValueError(
+            f"runs {sorted(runs.loc[dup, 'run_id'])} repeat the same seed within one {by} group"
+        )
+    grouped = runs.groupby(by, sort=False, dropna=False)
+    out = grouped.agg(
+        top1=("top1", "mean"),
+        top1_std=("top1", lambda s: s.std(ddof=1) if len(s) > 1 else np.nan),
+        top5=("top5", "mean"),
+        top5_std=("top5", lambda s: s.std(ddof=1) if len(s) > 1 else np.nan),
+        n_seeds=("seed", "size"),
+    )
+    return out.reset_index()
+
+
+def _raise_missing(missing: list[str], table: str) -> None:
+    if missing:
+        raise MissingRunsError(f"{table}: no runs for {', '.join(missing)}")

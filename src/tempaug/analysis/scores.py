@@ -1,0 +1,190 @@
+"""Per-video score files (``scores.csv``), top-k accuracy and the ensemble of Table 7.
+
+A score file has ``video``, ``label`` and one ``score_<k>`` column per class (softmax averaged
+over the views of a video, Sec. 4.1). The ensemble of Sec. 4.5 averages these scores over models.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tempaug.analysis.run_records import RUN_COLUMNS, _raise_missing
+from tempaug.io import atomic_write_text
+
+__all__ = [
+    "ensemble_by_seed",
+    "ensemble_runs",
+    "ensemble_scores",
+    "read_scores",
+    "topk_accuracy",
+    "write_scores",
+]
+
+
+def read_scores(path: str | Path) -> pd.DataFrame:
+    """Read a per-video score file: columns ``video``, ``label`` and one ``score_<k>`` per class.
+
+    Raises:
+        FileNotFoundError: missing file.
+        ValueError: no ``video``/``label`` column or no ``score_*`` columns.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"per-video score file not found: {path}")
+    df = pd.read_csv(path)
+    _check_scores(df, str(path))
+    return df
+
+
+def _score_columns(df: pd.DataFrame) -> list[str]:
+    cols = [c for c in df.columns if str(c).startswith("score_")]
+    return sorted(cols, key=lambda c: int(str(c).split("_", 1)[1]))
+
+
+def _check_scores(df: pd.DataFrame, name: str) -> None:
+    for col in ("video", "label"):
+        if col not in df.columns:
+            raise ValueError(f"{name}: per-video scores need a {col!r} column")
+    if not _score_columns(df):
+        raise ValueError(f"{name}: per-video scores need 'score_<class>' columns")
+    if df["video"].duplicated().any():
+        raise ValueError(f"{name}: a video appears twice in the per-video scores")
+
+
+def topk_accuracy(scores: pd.DataFrame, k: int) -> float:
+    """Top-k accuracy in % of a per-video score table (a video is right when its label is among
+    the ``k`` highest scores; ties broken towards the lower class index, as ``torch.topk``).
+
+    Raises:
+        ValueError: ``k`` < 1 or larger than the number of classes; malformed table.
+    """
+    _check_scores(scores, "scores")
+    cols = _score_columns(scores)
+    if not 1 <= k <= len(cols):
+        raise ValueError(f"k must be in [1, {len(cols)}], got {k}")
+    s = scores[cols].to_numpy(dtype=np.float64)
+    labels = scores["label"].to_numpy(dtype=np.int64)
+    if ((labels < 0) | (labels >= len(cols))).any():
+        raise ValueError(f"labels must be in [0, {len(cols) - 1}]")
+    order = np.argsort(-s, axis=1, kind="stable")[:, :k]
+    hit = (order == labels[:, None]).any(axis=1)
+    return float(100.0 * hit.mean()) if len(hit) else math.nan
+
+
+def ensemble_scores(members: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Average the per-video scores of several models (Sec. 4.5, "ensembled version").
+
+    Args:
+        members: per-video score tables over the same videos with the same labels and classes.
+
+    Returns:
+        Table with ``video``, ``label`` and the mean of each ``score_<k>``, sorted by ``video``.
+
+    Raises:
+        ValueError: fewer than two members, or members disagree on videos, labels or classes.
+    """
+    if len(members) < 2:
+        raise ValueError(f"an ensemble needs at least 2 members, got {len(members)}")
+    prepared = []
+    for i, m in enumerate(members):
+        _check_scores(m, f"member {i}")
+        prepared.append(m.sort_values("video", kind="stable").reset_index(drop=True))
+    first = prepared[0]
+    cols = _score_columns(first)
+    for i, m in enumerate(prepared[1:], start=1):
+        if _score_columns(m) != cols:
+            raise ValueError(f"member {i} has classes {_score_columns(m)}, member 0 has {cols}")
+        if not m["video"].astype(str).equals(first["video"].astype(str)):
+            raise ValueError(f"member {i} scores other videos than member 0")
+        if not m["label"].equals(first["label"]):
+            raise ValueError(f"member {i} gives other labels than member 0")
+    stacked = np.stack([m[cols].to_numpy(dtype=np.float64) for m in prepared])
+    out = first[["video", "label"]].copy()
+    out[cols] = stacked.mean(axis=0)
+    return out
+
+
+def ensemble_runs(
+    runs: pd.DataFrame, *, members: Sequence[str], benchmark: str = "vipriors_test"
+) -> pd.DataFrame:
+    """Ensemble the runs of ``members`` (recipes) seed by seed; one pseudo-run per seed.
+
+    Each seed's ensemble averages the per-video scores (``scores_path``) of that seed's member
+    runs. The result has :data:`RUN_COLUMNS` with ``recipe == "ensemble"``, ready for
+    :func:`summarize` (mean ± std over seeds when there are several).
+
+    Raises:
+        MissingRunsError: a member has no run for a seed that another member has, or no runs.
+        ValueError: a member run has no per-video scores.
+    """
+    if len(members) < 2:
+        raise ValueError(f"'members' needs at least 2 recipes, got {list(members)}")
+    sub = runs[(runs["benchmark"] == benchmark) & runs["recipe"].isin(members)]
+    seeds = sorted(set(sub["seed"]))
+    missing = [
+        f"{r} (seed {s})"
+        for s in seeds
+        for r in members
+        if sub[(sub["recipe"] == r) & (sub["seed"] == s)].empty
+    ]
+    if not seeds:
+        missing = list(members)
+    _raise_missing(missing, "ensemble")
+    out = []
+    for s in seeds:
+        member_runs = sub[sub["seed"] == s].set_index("recipe").loc[list(members)]
+        tables = []
+        for recipe, run in member_runs.iterrows():
+            if not run["scores_path"]:
+                raise ValueError(
+                    f"run {run['run_id']} ({recipe}) has no per-video scores for the ensemble"
+                )
+            tables.append(read_scores(run["scores_path"]))
+        ens = ensemble_scores(tables)
+        out.append(
+            {
+                "run_id": f"{benchmark}/ensemble/seed{s}",
+                "benchmark": benchmark,
+                "split": "",
+                "recipe": "ensemble",
+                "seed": s,
+                "randaug_num_ops": np.nan,
+                "randaug_magnitude": np.nan,
+                "top1": topk_accuracy(ens, 1),
+                "top5": topk_accuracy(ens, min(5, len(_score_columns(ens)))),
+                "scores_path": "",
+            }
+        )
+    return pd.DataFrame(out, columns=list(RUN_COLUMNS))
+
+
+def ensemble_by_seed(
+    runs: pd.DataFrame, members: Sequence[str], *, benchmark: str = "vipriors_test"
+) -> pd.DataFrame:
+    """The ensemble's per-video scores (Sec. 4.5), one block per seed with a ``seed`` column.
+
+    Each seed's block averages the per-video scores of that seed's ``members`` runs
+    (:func:`ensemble_scores`), in the order of ``runs``.
+
+    Raises:
+        ValueError: no runs of ``benchmark``, or a seed's members cannot be ensembled.
+    """
+    bench = runs[runs["benchmark"] == benchmark]
+    if bench.empty:
+        raise ValueError(f"no {benchmark} runs to ensemble")
+    blocks = []
+    for seed in sorted(set(bench["seed"])):
+        member_runs = bench[(bench["seed"] == seed) & bench["recipe"].isin(members)]
+        ens = ensemble_scores([read_scores(p) for p in member_runs["scores_path"]])
+        blocks.append(ens.assign(seed=seed))
+    return pd.concat(blocks, ignore_index=True)
+
+
+def write_scores(scores: pd.DataFrame, path: str | Path) -> Path:
+    """Write a per-video score table as CSV (6 decimals), atomically."""
+    return atomic_write_text(path, scores.to_csv(index=False, float_format="%.6f"))

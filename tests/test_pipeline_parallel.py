@@ -1,0 +1,177 @@
+"""``make repro``'s concurrent runner on a toy DVC project: same records as ``dvc repro``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tempaug.pipeline import parallel
+
+DVC_YAML = """\
+stages:
+  prepare:
+    cmd: python -c "import pathlib; pathlib.Path('data.txt').write_text('x')"
+    outs:
+      - data.txt:
+          cache: false
+  run:
+    matrix:
+      x: [a, b, c]
+    cmd: >-
+      python -c "import pathlib, time, sys;
+      pathlib.Path('ckpt_${item.x}').mkdir(exist_ok=True);
+      marker = pathlib.Path('ckpt_${item.x}/started');
+      resumed = marker.exists(); marker.write_text('1');
+      pathlib.Path('start_${item.x}').write_text(str(time.time()));
+      time.sleep(1.0);
+      pathlib.Path('end_${item.x}').write_text(str(time.time()));
+      fail = pathlib.Path('fail_${item.x}').exists();
+      pathlib.Path('out_${item.x}.txt').write_text(
+          open('data.txt').read() + '${item.x}' + ('r' if resumed else ''));
+      sys.exit(3 if fail else 0)"
+    deps:
+      - data.txt
+    outs:
+      - out_${item.x}.txt:
+          cache: false
+      - ckpt_${item.x}:
+          cache: false
+          persist: true
+  table:
+    cmd: python -c "import pathlib; pathlib.Path('table.txt').write_text(
+      ''.join(open(f'out_{i}.txt').read() for i in 'abc'))"
+    deps:
+      - out_a.txt
+      - out_b.txt
+      - out_c.txt
+    outs:
+      - table.txt:
+          cache: false
+"""
+
+
+def sh(cwd: Path, *args: str) -> str:
+    out = subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=True)
+    return out.stdout
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    sh(tmp_path, "git", "init", "-q")
+    sh(tmp_path, sys.executable, "-m", "dvc", "init", "-q")
+    (tmp_path / "dvc.yaml").write_text(DVC_YAML)
+    return tmp_path
+
+
+def dvc(cwd: Path, *args: str) -> str:
+    return sh(cwd, sys.executable, "-m", "dvc", *args)
+
+
+def test_runs_independent_stages_concurrently_and_records_them(project: Path):
+    lines: list[str] = []
+    results = parallel.repro(project, jobs=3, echo=lines.append)
+    assert sorted(r.name for r in results) == ["prepare", "run@a", "run@b", "run@c", "table"]
+    assert all(r.ok for r in results)
+    # the three runs overlapped in time (each sleeps 1 s): concurrency, not a serial loop
+    starts = [float((project / f"start_{i}").read_text()) for i in "abc"]
+    ends = [float((project / f"end_{i}").read_text()) for i in "abc"]
+    assert max(starts) < min(ends)
+    assert (project / "table.txt").read_text() == "xaxbxc"
+    # recorded as DVC records: nothing is stale, and dvc repro has nothing to do
+    assert "up to date" in dvc(project, "status")
+    assert "is cached - skipping" in dvc(project, "repro") or "didn't change" in dvc(
+        project, "repro"
+    )
+    assert (project / "table.txt").read_text() == "xaxbxc"
+    assert parallel.repro(project, jobs=2, echo=lines.append) == []
+
+
+def test_a_failed_stage_stops_downstream_and_the_rest_is_kept(project: Path):
+    (project / "fail_b").write_text("")
+    with pytest.raises(RuntimeError, match=r"run@b \(exit 3"):
+        parallel.repro(project, jobs=2, echo=lambda _: None)
+    assert not (project / "table.txt").exists()
+    status = dvc(project, "status")
+    assert "run@b" in status and "run@a:" not in status and "run@c:" not in status
+    # rerun: only the failed run (resuming from its persistent folder) and the table
+    (project / "fail_b").unlink()
+    results = parallel.repro(project, jobs=2, echo=lambda _: None)
+    assert sorted(r.name for r in results) == ["run@b", "table"]
+    assert (project / "out_b.txt").read_text() == "xbr"  # kept its checkpoint folder
+    assert (project / "table.txt").read_text() == "xaxbrxc"
+    assert "up to date" in dvc(project, "status")
+
+
+def test_a_changed_dependency_reruns_exactly_its_descendants(project: Path):
+    parallel.repro(project, jobs=2, echo=lambda _: None)
+    text = (project / "dvc.yaml").read_text().replace("write_text('x')", "write_text('y')")
+    (project / "dvc.yaml").write_text(text)
+    results = parallel.repro(project, jobs=2, echo=lambda _: None)
+    assert sorted(r.name for r in results) == ["prepare", "run@a", "run@b", "run@c", "table"]
+    assert (project / "table.txt").read_text() == "yarybrycr"
+
+
+def test_shards_split_a_generation_between_nodes(project: Path):
+    parallel.repro(project, jobs=1, shard="1/1", dry=True, echo=lambda _: None)
+    parallel.repro(project, jobs=2, echo=lambda _: None, shard=None)  # all done
+    (project / "dvc.yaml").write_text(DVC_YAML.replace("write_text('x')", "write_text('z')"))
+    assert parallel.repro(project, jobs=2, shard="2/2", echo=lambda _: None) == []
+    first = parallel.repro(project, jobs=2, shard="1/2", echo=lambda _: None)
+    assert [r.name for r in first] == ["prepare"]
+    first = parallel.repro(project, jobs=2, shard="1/2", echo=lambda _: None)
+    second = parallel.repro(project, jobs=2, shard="2/2", echo=lambda _: None)
+    assert sorted(r.name for r in first) == ["run@a", "run@c"]
+    assert [r.name for r in second] == ["run@b"]
+    assert [r.name for r in parallel.repro(project, jobs=2, echo=lambda _: None)] == ["table"]
+
+
+@pytest.mark.parametrize("bad", ["0/2", "3/2", "x", "1-2"])
+def test_bad_shard_is_named(project: Path, bad: str):
+    with pytest.raises(ValueError, match="--shard"):
+        parallel.repro(project, jobs=1, shard=bad, echo=lambda _: None)
+
+
+def test_default_jobs_from_profile_threads(tmp_path: Path, monkeypatch):
+    (tmp_path / "params.yaml").write_text(
+        textwrap.dedent(
+            """\
+            profile:
+              threads: 1
+              train: {runtime: {device: cpu}}
+            """
+        )
+    )
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 4)
+    assert parallel.default_jobs(tmp_path) == (4, [])
+    (tmp_path / "params.yaml").write_text(
+        "profile:\n  threads: 2\n  train: {runtime: {device: auto}}\n"
+    )
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    assert parallel.default_jobs(tmp_path) == (2, [])
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1,2")
+    assert parallel.default_jobs(tmp_path) == (3, ["0", "1", "2"])
+    (tmp_path / "params.yaml").write_text(
+        "profile:\n  threads: 0\n  nproc_per_node: 2\n  train: {runtime: {device: cuda}}\n"
+    )
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1,2,3,4")
+    assert parallel.default_jobs(tmp_path) == (2, ["0,1", "2,3"])  # one DDP run per GPU pair
+
+
+def test_stage_times_report_the_overhead_of_training_runs(tmp_path: Path):
+    results = [
+        parallel.StageResult("prepare", True, 20.0, tmp_path / "a.log"),
+        parallel.StageResult("run@a", True, 30.0, tmp_path / "b.log", work_seconds=26.0),
+        parallel.StageResult("run@b", True, 50.0, tmp_path / "c.log", work_seconds=44.0),
+        parallel.StageResult("run@c", True, 40.0, tmp_path / "d.log", work_seconds=35.0),
+    ]
+    md = parallel.write_stage_times(results, tmp_path / "times", jobs=2)
+    text = md.read_text()
+    assert "| overhead (papermill, kernel, imports, data tables, publishing) | 5.0 |" in text
+    assert "| wall time of the stage | 40.0 |" in text and "3 training runs" in text
+    rows = (tmp_path / "times.csv").read_text().splitlines()
+    assert rows[0] == "stage,ok,seconds,fit_seconds,overhead_seconds"
+    assert rows[1] == "prepare,1,20.00,," and rows[3] == "run@b,1,50.00,44.00,6.00"
