@@ -17,8 +17,13 @@ files are installed, else generated), and a float32 batch of 16 such clips ``(16
 in [0, 1] (the GPU-style path, timed on the CPU here). Values: the magnitude ramps linearly from 5
 to 13 over the frames (of 31 bins), mapped with torchvision's RandAugment ranges.
 
-Writes ``results/benchmarks/augment.csv`` and ``augment.md`` (medians of ``--runs`` runs, >= 20 by
-default; ``--quick`` is a smoke run on small inputs that writes ``augment_quick.*`` instead).
+It also compares ``apply_op`` on the uint8 clip with the authors' own RandAugment-T operations (their
+PIL call per frame on a list of PIL frames, as their loader holds them: no conversion), and sweeps
+every magnitude bin with one value on all frames (the max / median cost per op).
+
+Writes ``results/benchmarks/augment.csv``, ``augment_authors.csv``, ``augment_sweep.csv`` and
+``augment.md`` (medians of ``--runs`` runs, 20 by default, a quarter of that for the float batch and
+per sweep bin; ``--quick`` is a smoke run on small inputs that writes ``augment*_quick.*`` instead).
 Run ``python benchmarks/augment.py`` (``make bench``).
 """
 
@@ -51,7 +56,7 @@ from PIL import Image, ImageEnhance, ImageOps
 from torchvision.transforms.v2 import functional as tvf
 
 from tempaug.augment import functional as taf
-from tempaug.augment._ops_table import OP_NAMES, magnitude_to_value
+from tempaug.augment._ops_table import OP_NAMES, OPS, magnitude_to_value
 
 ROOT = Path(__file__).resolve().parents[1]
 NUM_BINS = 31
@@ -151,6 +156,50 @@ def pil_float(op: str, batch: torch.Tensor, values: list[list[float]]) -> torch.
 
 
 # ----------------------------------------------------------------------------------------------
+# The authors' RandAugment-T: per-frame PIL calls on a list of PIL frames
+# ----------------------------------------------------------------------------------------------
+
+
+def authors_op(op: str) -> Callable[[Image.Image, float], Image.Image]:
+    """The PIL call the authors' ``data/augment.py`` makes per frame, value in torchvision's units.
+
+    Their loader turns the decoded frames into PIL images once and every operation is one PIL
+    call per frame with PIL's defaults (nearest resampling, black fill): ``Image.transform`` with
+    an ``AFFINE`` map for ShearX/Y and TranslateX/Y, ``Image.rotate``, ``ImageEnhance.*.enhance``,
+    ``ImageOps.autocontrast / equalize / solarize / posterize``. Values are converted to the
+    arguments of those calls (factor ``1 + v``, threshold ``255 v``, bits ``int(v)``, the
+    translation ``-int(v)`` of the output->input map) so both sides do the same operation.
+    """
+    affine = Image.Transform.AFFINE
+    table: dict[str, Callable[[Image.Image, float], Image.Image]] = {
+        "ShearX": lambda im, v: im.transform(im.size, affine, (1, v, 0, 0, 1, 0)),
+        "ShearY": lambda im, v: im.transform(im.size, affine, (1, 0, 0, v, 1, 0)),
+        "TranslateX": lambda im, v: im.transform(im.size, affine, (1, 0, -int(v), 0, 1, 0)),
+        "TranslateY": lambda im, v: im.transform(im.size, affine, (1, 0, 0, 0, 1, -int(v))),
+        "Rotate": lambda im, v: im.rotate(v),
+        "AutoContrast": lambda im, v: ImageOps.autocontrast(im),
+        "Equalize": lambda im, v: ImageOps.equalize(im),
+        "Solarize": lambda im, v: ImageOps.solarize(im, 255.0 * v),
+        "Posterize": lambda im, v: ImageOps.posterize(im, int(v)),
+        "Contrast": lambda im, v: ImageEnhance.Contrast(im).enhance(1.0 + v),
+        "Color": lambda im, v: ImageEnhance.Color(im).enhance(1.0 + v),
+        "Brightness": lambda im, v: ImageEnhance.Brightness(im).enhance(1.0 + v),
+        "Sharpness": lambda im, v: ImageEnhance.Sharpness(im).enhance(1.0 + v),
+    }
+    return table[op]
+
+
+#: Operations of the authors' comparison: all but Identity, which they return as the same list
+#: (no work at all) while ``apply_op`` returns a new tensor by contract.
+AUTHORS_OPS = tuple(op for op in OP_NAMES if op != "Identity")
+
+
+def authors_clip(op: str, frames: list[Image.Image], values: list[float]) -> list[Image.Image]:
+    fn = authors_op(op)
+    return [fn(im, v) for im, v in zip(frames, values, strict=True)]
+
+
+# ----------------------------------------------------------------------------------------------
 # torchvision v2 on the whole clip (one value for all frames)
 # ----------------------------------------------------------------------------------------------
 
@@ -235,6 +284,9 @@ def run(args: argparse.Namespace) -> None:
     cv2.setNumThreads(1)
     frames, size, batch = (8, 64, 2) if args.quick else (64, 160, 16)
     runs = args.runs if args.runs is not None else (3 if args.quick else 20)
+    # The float batch is ~100x the clip's data: fewer runs keep the whole script near 2 minutes.
+    float_runs = max(1, runs // 4)
+    sweep_runs = max(1, runs // 4)
     load_before = os.getloadavg()
 
     clip_thwc, source = decoder_clip(frames, size)
@@ -242,6 +294,8 @@ def run(args: argparse.Namespace) -> None:
     g = torch.Generator().manual_seed(0)
     float_batch = torch.rand(batch, frames, 3, size, size, generator=g)
 
+    authors_rows = compare_authors(clip, clip_thwc, runs)
+    sweep_rows = magnitude_sweep(clip, sweep_runs)
     rows: list[dict[str, object]] = []
     for op in OP_NAMES:
         v = frame_values(op, frames, size, size)
@@ -266,9 +320,10 @@ def run(args: argparse.Namespace) -> None:
             # The torch backend is timed on its own: its GB-sized temporaries would otherwise
             # leave cold caches and unmapped memory to whichever call of the comparison follows.
             alone = {k: impls.pop(k) for k in ("tempaug_torch",) if k in impls}
-            times = median_ms(runs, impls)
+            cell_runs = runs if name == "uint8 clip" else float_runs
+            times = median_ms(cell_runs, impls)
             if alone:
-                times |= median_ms(runs, alone)
+                times |= median_ms(cell_runs, alone)
             for impl in IMPLS:
                 row[f"{impl}_ms"], row[f"{impl}_cpu_ms"] = times.get(impl, (math.nan, math.nan))
             for base in ("pil", "torchvision"):
@@ -286,6 +341,8 @@ def run(args: argparse.Namespace) -> None:
     out_dir = Path(args.out)
     meta = {
         "runs": runs,
+        "float_runs": float_runs,
+        "sweep_runs": sweep_runs,
         "frames": frames,
         "size": size,
         "batch": batch,
@@ -293,8 +350,87 @@ def run(args: argparse.Namespace) -> None:
         "load": (load_before, os.getloadavg()),
     }
     write_csv(out_dir / f"augment{suffix}.csv", rows)
-    write_md(out_dir / f"augment{suffix}.md", rows, args, meta)
-    print(f"wrote {out_dir / f'augment{suffix}.csv'} and .md")
+    write_table_csv(out_dir / f"augment_authors{suffix}.csv", authors_rows, AUTHORS_COLUMNS)
+    write_table_csv(out_dir / f"augment_sweep{suffix}.csv", sweep_rows, SWEEP_COLUMNS)
+    write_md(out_dir / f"augment{suffix}.md", rows, args, meta, authors_rows, sweep_rows)
+    print(f"wrote {out_dir / f'augment{suffix}'}.md, .csv, _authors.csv and _sweep.csv")
+
+
+def compare_authors(
+    clip: torch.Tensor, clip_thwc: np.ndarray, runs: int
+) -> list[dict[str, object]]:
+    """Per op: ``apply_op`` on the decoder clip vs the authors' PIL calls on PIL frames."""
+    frames, size = clip.shape[0], clip.shape[-1]
+    pil_frames = [Image.fromarray(f) for f in clip_thwc]  # their loader's buffer, made once
+    rows: list[dict[str, object]] = []
+    for op in AUTHORS_OPS:
+        v = frame_values(op, frames, size, size)
+        times = median_ms(
+            runs,
+            {
+                "tempaug": (taf.apply_op, clip, op, v),
+                "authors": (authors_clip, op, pil_frames, v.tolist()),
+            },
+        )
+        (t_ms, t_cpu), (a_ms, a_cpu) = times["tempaug"], times["authors"]
+        row = {
+            "op": op,
+            "tempaug_ms": t_ms,
+            "authors_ms": a_ms,
+            "speedup": a_ms / t_ms,
+            "tempaug_cpu_ms": t_cpu,
+            "authors_cpu_ms": a_cpu,
+            "speedup_cpu": a_cpu / t_cpu,
+        }
+        rows.append(row)
+        print(
+            f"authors     {op:13s} tempaug {t_ms:7.2f} ({t_cpu:7.2f} CPU)  authors {a_ms:7.2f} "
+            f"({a_cpu:7.2f} CPU)  x{row['speedup']:.2f} (x{row['speedup_cpu']:.2f} CPU)",
+            flush=True,
+        )
+    return rows
+
+
+def magnitude_sweep(clip: torch.Tensor, runs: int) -> list[dict[str, object]]:
+    """Per op with a magnitude: ``apply_op`` time at every bin, one value on all frames.
+
+    One value on every frame (spatial RandAugment, or RandAugment-T with M1 == M2) is where a
+    value-dependent slow path would hit every frame; the table gives each op's median over the
+    bins, its slowest bin and the ratio max / median.
+    """
+    frames, size = clip.shape[0], clip.shape[-1]
+    rows: list[dict[str, object]] = []
+    for op in OP_NAMES:
+        if not OPS[op].has_magnitude:
+            continue
+        wall, cpu = [], []
+        for b in range(NUM_BINS):
+            value = float(
+                magnitude_to_value(
+                    op, torch.tensor(float(b)), num_bins=NUM_BINS, height=size, width=size
+                )
+            )
+            w_ms, c_ms = median_ms(runs, {"tempaug": (taf.apply_op, clip, op, value)})["tempaug"]
+            wall.append(w_ms)
+            cpu.append(c_ms)
+        row: dict[str, object] = {"op": op, "frames": frames}
+        for key, times in (("", wall), ("cpu_", cpu)):
+            med = statistics.median(times)
+            worst = max(range(NUM_BINS), key=times.__getitem__)
+            row |= {
+                f"{key}median_ms": med,
+                f"{key}max_ms": times[worst],
+                f"{key}max_bin": worst,
+                f"{key}max_over_median": times[worst] / med,
+            }
+        rows.append(row)
+        print(
+            f"sweep       {op:13s} median {row['median_ms']:7.2f}  max {row['max_ms']:7.2f} "
+            f"(bin {row['max_bin']})  max/median {row['max_over_median']:.2f} "
+            f"(CPU {row['cpu_max_over_median']:.2f}, bin {row['cpu_max_bin']})",
+            flush=True,
+        )
+    return rows
 
 
 def _apply_torch(video: torch.Tensor, op: str, values: torch.Tensor) -> torch.Tensor:
@@ -313,6 +449,37 @@ COLUMNS = [
 ]
 
 
+AUTHORS_COLUMNS = [
+    "op",
+    "tempaug_ms",
+    "authors_ms",
+    "speedup",
+    "tempaug_cpu_ms",
+    "authors_cpu_ms",
+    "speedup_cpu",
+]
+SWEEP_COLUMNS = [
+    "op",
+    "frames",
+    *(
+        f"{k}{c}"
+        for k in ("", "cpu_")
+        for c in ("median_ms", "max_ms", "max_bin", "max_over_median")
+    ),
+]
+
+
+def write_table_csv(path: Path, rows: list[dict[str, object]], columns: list[str]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {k: (f"{row[k]:.4f}" if isinstance(row[k], float) else row[k]) for k in columns}
+        )
+    atomic_write(path, buf.getvalue())
+
+
 def write_csv(path: Path, rows: list[dict[str, object]]) -> None:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
@@ -325,7 +492,12 @@ def write_csv(path: Path, rows: list[dict[str, object]]) -> None:
 
 
 def write_md(
-    path: Path, rows: list[dict[str, object]], args: argparse.Namespace, meta: dict
+    path: Path,
+    rows: list[dict[str, object]],
+    args: argparse.Namespace,
+    meta: dict,
+    authors_rows: list[dict[str, object]],
+    sweep_rows: list[dict[str, object]],
 ) -> None:
     def fmt(x: object) -> str:
         return "—" if isinstance(x, float) and math.isnan(x) else f"{x:.2f}"
@@ -352,7 +524,9 @@ def write_md(
         "(the GPU-style batch, timed on the CPU); every clip has its own per-frame values.",
         f"- Per-frame values: magnitude ramping {MAGNITUDE_RAMP[0]:g} -> {MAGNITUDE_RAMP[1]:g} "
         f"over the frames ({NUM_BINS} bins), torchvision's RandAugment ranges.",
-        f"- Times are medians of {meta['runs']} runs after one warm-up, in milliseconds; the "
+        f"- Times are medians of {meta['runs']} runs ({meta['float_runs']} for the float batch, "
+        f"{meta['sweep_runs']} per bin in the magnitude sweep) after one warm-up, in milliseconds; "
+        "the "
         "implementations of a cell are timed in turn, in an order that changes every round, so "
         "load bursts and the cold caches / fresh memory left by the previous call hit all alike "
         "(`tempaug torch` is timed in a block of its own after them).",
@@ -396,6 +570,8 @@ def write_md(
             verdicts.append((name, label, all_ops, slower))
         tv = geomean([r["speedup_vs_torchvision"] for r in sub])
         lines += [f"- Geometric-mean speed-up vs torchvision on the whole input: {tv:.2f}x.", ""]
+    lines += authors_md(authors_rows, fmt)
+    lines += sweep_md(sweep_rows, fmt)
     wall_ok = all(g >= 2.0 and not s for _, label, g, s in verdicts if label == "wall")
     cpu_ok = all(g >= 2.0 and not s for _, label, g, s in verdicts if label == "CPU time")
     lines += [
@@ -407,6 +583,66 @@ def write_md(
         "",
     ]
     atomic_write(path, "\n".join(lines))
+
+
+def authors_md(rows: list[dict[str, object]], fmt: Callable[[object], str]) -> list[str]:
+    lines = [
+        "## uint8 clip: tempaug vs the authors' PIL RandAugment-T",
+        "",
+        "The authors' loader keeps the frames as a list of PIL images, so their operations pay no "
+        "array <-> PIL conversion: here each of their ops is its PIL call per frame on that list "
+        "(`authors_op`: `Image.transform` / `Image.rotate` with PIL's default nearest "
+        "resampling, `ImageEnhance`, `ImageOps`), against `functional.apply_op` on the decoder "
+        "clip above, same per-frame values, one thread. Identity is left out (they return the "
+        "same list; `apply_op` returns a new tensor by contract).",
+        "",
+        "| op | tempaug ms | authors ms | speed-up | tempaug CPU ms | authors CPU ms | "
+        "speed-up (CPU time) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        cells = [r["op"], *(fmt(r[k]) for k in AUTHORS_COLUMNS[1:])]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    for key, label in (("speedup", "wall"), ("speedup_cpu", "CPU time")):
+        slower = [r["op"] for r in rows if r[key] < 1.0]
+        lines.append(
+            f"- By {label}: geometric-mean speed-up vs the authors' PIL ops "
+            f"{geomean([r[key] for r in rows]):.2f}x over {len(rows)} ops; slowest op "
+            f"{min(rows, key=lambda r: r[key])['op']} ({min(r[key] for r in rows):.2f}x); "
+            "ops slower than theirs: " + (", ".join(slower) if slower else "none") + "."
+        )
+    lines.append("")
+    return lines
+
+
+def sweep_md(rows: list[dict[str, object]], fmt: Callable[[object], str]) -> list[str]:
+    lines = [
+        "## uint8 clip: cost per magnitude (one value on all frames)",
+        "",
+        f"`apply_op` on the decoder clip at each of the {NUM_BINS} magnitude bins (unsigned), the "
+        "same value on every frame: a value-dependent slow path (e.g. half-pixel ties of the "
+        "shears) would hit every frame. Median over the bins, the slowest bin, and max / median.",
+        "",
+        "| op | median ms | max ms | slowest bin | max / median | CPU median ms | CPU max ms | "
+        "slowest bin (CPU) | max / median (CPU) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        cells = [r["op"], fmt(r["median_ms"]), fmt(r["max_ms"]), str(r["max_bin"])]
+        cells += [fmt(r["max_over_median"]), fmt(r["cpu_median_ms"]), fmt(r["cpu_max_ms"])]
+        cells += [str(r["cpu_max_bin"]), fmt(r["cpu_max_over_median"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    worst = max(rows, key=lambda r: r["max_over_median"])
+    worst_cpu = max(rows, key=lambda r: r["cpu_max_over_median"])
+    lines += [
+        "",
+        f"- Worst max / median: {worst['max_over_median']:.2f} ({worst['op']}, bin "
+        f"{worst['max_bin']}) by wall time, {worst_cpu['cpu_max_over_median']:.2f} "
+        f"({worst_cpu['op']}, bin {worst_cpu['cpu_max_bin']}) by CPU time.",
+        "",
+    ]
+    return lines
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,9 +4,10 @@ These are the operations of RandAugment-T (paper Section 3.1, Fig. 2; Section 4.
 value that may change from frame to frame. Every kernel reproduces, frame by frame, the operation
 that ``torchvision.transforms.v2.RandAugment`` applies to a tensor for the same value (nearest
 interpolation, same fill): ``out[..., t, :, :, :] == torchvision_op(video[..., t, :, :, :], value[t])``
-up to a mean absolute difference of at most 1 on the uint8 scale (in practice far less; the
-geometric OpenCV path can round a source coordinate that lies within 1/1000 of a pixel centre
-boundary differently).
+up to a mean absolute difference of at most 1 on the uint8 scale (in practice far less: ShearX and
+TranslateX/Y are bit-exact, and so is every frame whose source coordinates hit half-pixel ties;
+elsewhere ``cv2.warpAffine`` (ShearY, Rotate) can round a source coordinate that lies within
+1/1000 of a pixel centre boundary differently).
 
 Layout and types:
     ``video`` is ``(..., T, C, H, W)`` — any leading dims, frames are the last leading dim — uint8 in
@@ -24,8 +25,10 @@ Backends:
     ``backend="torch"`` is batched PyTorch over all frames and clips (one ``grid_sample`` call for
     the geometric operations), for any device and dtype: the GPU path. ``backend="opencv"`` runs
     OpenCV per frame (``cv2.LUT``, ``cv2.warpAffine`` nearest, ``cv2.filter2D``, ``cv2.addWeighted``,
-    ``cv2.calcHist``) on CPU uint8 videos with 1 or 3 channels: on one CPU thread it is faster than
-    per-frame PIL for every operation and much faster than torch's uint8 kernels (measured in
+    ``cv2.calcHist``; slice copies for TranslateX/Y and ShearX, whose rows move by whole
+    pixels; torchvision's own nearest picks through ``cv2.remap`` where source coordinates hit
+    half-pixel ties) on CPU uint8 videos with 1 or 3 channels: on one CPU thread it is faster
+    than per-frame PIL for every operation and much faster than torch's uint8 kernels (measured in
     ``results/benchmarks/augment.md`` by ``benchmarks/augment.py``). It reads decoder clips —
     ``(T, H, W, C)`` arrays viewed as ``(T, C, H, W)``, i.e. channels-last strides — without
     copying and returns channels-last output; other layouts are visited plane by plane (Color and
@@ -37,6 +40,7 @@ Backends:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Literal
 
@@ -520,14 +524,11 @@ def autocontrast(video: torch.Tensor, *, backend: Backend = "auto") -> torch.Ten
     if _use_opencv(video, backend):
         frames = _Frames(video)
         c = video.shape[-3]
-        extrema = torch.empty(frames.num_frames * c, 2, dtype=torch.float32)
-        row = 0
+        found: list[tuple[float, float]] = []  # a list: item writes into a tensor cost ~us each
         for i in range(len(frames)):
             planes = cv2.split(frames.src[i]) if frames.interleaved else (frames.src[i],)
-            for plane in planes:
-                low, high, _, _ = cv2.minMaxLoc(plane)
-                extrema[row, 0], extrema[row, 1] = low, high
-                row += 1
+            found.extend(cv2.minMaxLoc(plane)[:2] for plane in planes)
+        extrema = torch.tensor(found, dtype=torch.float32)
         minimum, maximum = extrema.reshape(-1, c, 2).unbind(-1)
         luts = _autocontrast_map(torch.arange(256, dtype=torch.float32), minimum, maximum, bound)
         return _cv_lut(video, luts.to(torch.uint8))
@@ -659,7 +660,7 @@ def _check_color_channels(video: torch.Tensor, op: str) -> None:
 def _inverse_affine(
     lead: torch.Size,
     *,
-    angle: torch.Tensor | float = 0.0,
+    angle: torch.Tensor | np.ndarray | float = 0.0,
     translate: tuple[torch.Tensor | float, torch.Tensor | float] = (0.0, 0.0),
     shear: tuple[torch.Tensor | float, torch.Tensor | float] = (0.0, 0.0),
     center: tuple[float, float] = (0.0, 0.0),
@@ -672,25 +673,37 @@ def _inverse_affine(
     inverse ``p = A^{-1} (p' - c - t) + c`` is returned; ``det A == 1``.
     """
 
-    # NumPy: these are a few values per frame, where torch's per-op overhead would dominate.
-    def frames(x: torch.Tensor | float) -> np.ndarray:
+    def frames(x: torch.Tensor | np.ndarray | float) -> np.ndarray:
         arr = x.numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
         return np.broadcast_to(arr.astype(np.float64, copy=False), tuple(lead))
 
-    rot = np.deg2rad(frames(angle))
-    sx, sy = np.deg2rad(frames(shear[0])), np.deg2rad(frames(shear[1]))
-    tx, ty = frames(translate[0]), frames(translate[1])
+    columns = [frames(angle), frames(translate[0]), frames(translate[1]), *map(frames, shear)]
+    params = list(zip(*(col.reshape(-1).tolist() for col in columns), strict=True))
+    # Python floats, one distinct frame value at a time: the same libm calls in the same order as
+    # torchvision, so the float64 matrix (and the float32 one it becomes) is bit-identical.
+    rows = {p: None for p in params}
+    for p in rows:
+        rows[p] = _torchvision_inverse(*p, center)
+    out = np.array([rows[p] for p in params], dtype=np.float64).reshape(*lead, 2, 3)
+    return torch.from_numpy(out)
+
+
+def _torchvision_inverse(
+    angle: float, tx: float, ty: float, sx: float, sy: float, center: tuple[float, float]
+) -> list[list[float]]:
+    """torchvision's ``_get_inverse_affine_matrix`` (scale 1) for one frame, as ``2x3`` rows."""
+    rot, sx, sy = math.radians(angle), math.radians(sx), math.radians(sy)
     cx, cy = center
-    tan_sx = np.tan(sx)
-    a = np.cos(rot - sy) / np.cos(sy)
-    c = np.sin(rot - sy) / np.cos(sy)
-    b = -(a * tan_sx + np.sin(rot))
-    d = np.cos(rot) - c * tan_sx
-    # A = [[a, b], [c, d]]  =>  A^{-1} = [[d, -b], [-c, a]]
+    cos_sy = math.cos(sy)
+    tan_sx = math.tan(sx)
+    a = math.cos(rot - sy) / cos_sy
+    b = -(a * tan_sx + math.sin(rot))
+    c = math.sin(rot - sy) / cos_sy
+    d = math.cos(rot) - c * tan_sx
+    # A = [[a, b], [c, d]]  =>  A^{-1} = [[d, -b], [-c, a]]; offsets in torchvision's order.
     ux, uy = cx + tx, cy + ty
-    row0 = np.stack([d, -b, cx - (d * ux - b * uy)], axis=-1)
-    row1 = np.stack([-c, a, cy - (-c * ux + a * uy)], axis=-1)
-    return torch.from_numpy(np.stack([row0, row1], axis=-2))
+    m0, m1, m3, m4 = d / 1.0, -b / 1.0, -c / 1.0, a / 1.0
+    return [[m0, m1, 0.0 + cx - m0 * ux - m1 * uy], [m3, m4, 0.0 + cy - m3 * ux - m4 * uy]]
 
 
 def affine(
@@ -735,18 +748,7 @@ def affine(
 def _affine_torch(video: torch.Tensor, inverse: torch.Tensor, fills: list[float]) -> torch.Tensor:
     c, h, w = video.shape[-3:]
     dt = _work_dtype(video)
-    dev = video.device
-    theta = inverse.reshape(-1, 2, 3).to(device=dev, dtype=dt)
-    # Output pixel centres relative to the image centre, as homogeneous rows (H*W, 3).
-    xs = torch.linspace((1.0 - w) * 0.5, (w - 1.0) * 0.5, w, device=dev, dtype=dt)
-    ys = torch.linspace((1.0 - h) * 0.5, (h - 1.0) * 0.5, h, device=dev, dtype=dt)
-    base = torch.stack(
-        [xs.expand(h, w), ys.unsqueeze(-1).expand(h, w), torch.ones(h, w, device=dev, dtype=dt)],
-        dim=-1,
-    ).reshape(1, h * w, 3)
-    # grid_sample wants input coordinates normalised by the half extent (align_corners=False).
-    scaled = theta.transpose(1, 2) / torch.tensor([0.5 * w, 0.5 * h], device=dev, dtype=dt)
-    grid = torch.matmul(base, scaled).reshape(-1, h, w, 2)
+    grid = _torchvision_grid(inverse, h, w, dt, video.device)
     frames = video.reshape(-1, c, h, w).to(dt)
     constant_fill = any(f != 0.0 for f in fills)
     if constant_fill:
@@ -754,10 +756,31 @@ def _affine_torch(video: torch.Tensor, inverse: torch.Tensor, fills: list[float]
     out = tnf.grid_sample(frames, grid, mode="nearest", padding_mode="zeros", align_corners=False)
     if constant_fill:
         out, inside = out[:, :c], out[:, c:]
-        fill_t = torch.tensor(fills, device=dev, dtype=dt).view(1, c, 1, 1)
+        fill_t = torch.tensor(fills, device=video.device, dtype=dt).view(1, c, 1, 1)
         out = torch.where(inside < 0.5, fill_t, out)
     out = out.reshape(video.shape)
     return out if video.is_floating_point() else out.round_().to(video.dtype)
+
+
+def _torchvision_grid(
+    inverse: torch.Tensor, h: int, w: int, dtype: torch.dtype, device: torch.device
+) -> torch.Tensor:
+    """``grid_sample`` grids ``(N, H, W, 2)`` of maps ``(..., 2, 3)``, built as torchvision does.
+
+    Same float operations in the same order as torchvision's ``_affine_grid`` (default-dtype
+    ``linspace`` pixel centres, ``theta^T / (w/2, h/2)``, one ``bmm`` per map), so every grid
+    value — and hence every nearest-neighbour pick, half-pixel ties included — is bit-identical.
+    """
+    theta = inverse.reshape(-1, 2, 3).to(device=device, dtype=dtype)
+    base = torch.empty(1, h, w, 3, dtype=dtype, device=device)
+    base[..., 0].copy_(torch.linspace((1.0 - w) * 0.5, (w - 1.0) * 0.5, steps=w, device=device))
+    ys = torch.linspace((1.0 - h) * 0.5, (h - 1.0) * 0.5, steps=h, device=device)
+    base[..., 1].copy_(ys.unsqueeze_(-1))
+    base[..., 2].fill_(1)
+    half = torch.tensor([0.5 * w, 0.5 * h], dtype=dtype, device=device)
+    scaled = theta.transpose(1, 2).div(half)
+    grid = base.view(1, h * w, 3).expand(theta.shape[0], h * w, 3).bmm(scaled)
+    return grid.view(-1, h, w, 2)
 
 
 def _affine_opencv(video: torch.Tensor, inverse: torch.Tensor, fills: list[float]) -> torch.Tensor:
@@ -769,38 +792,196 @@ def _affine_opencv(video: torch.Tensor, inverse: torch.Tensor, fills: list[float
     ties = _exact_ties(maps, h, w)
     shifts = _integer_shifts(maps)
     frames = _Frames(video)
-    if video.dtype == torch.uint8:
-        fill_px = np.clip(np.rint(fills), 0, 255).astype(np.uint8)
-    else:
-        fill_px = np.asarray(fills, dtype=frames.src.dtype)
+    fill_px = _fill_pixels(fills, frames.src.dtype)
+    # Horizontal shears (x' = x + s y + c) move whole rows by whole pixels: grouped slice copies
+    # (per-channel fills on separate planes keep the per-plane path).
+    rows = _row_shift_frames(maps) & np.array([sh is None for sh in shifts], dtype=bool)
+    rows &= frames.interleaved or fill_px.ndim == 0
+    row_shifts = np.rint(maps[:, 0, 1:2] * np.arange(h) + maps[:, 0, 2:3]).astype(np.int64)
+    # Frames with half-pixel ties take torchvision's own nearest picks (one pair of maps per
+    # distinct affine map: a value shared by all frames costs one), through cv2.remap (about as
+    # fast as cv2.warpAffine); for shears only on the few tie rows that are no plain shift.
+    remaps: dict[int, np.ndarray] = {}
+    row_fixes: dict[int, list[int]] = {}  # plan -> frames
+    plans: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    if ties.any():
+        tied = np.flatnonzero(ties)
+        flat = inverse.reshape(-1, 6)[torch.from_numpy(tied)]
+        unique, which = torch.unique(flat, dim=0, return_inverse=True)
+        xy = _nearest_source_maps(unique.reshape(-1, 2, 3), h, w)
+        for f, k in zip(tied.tolist(), which.tolist(), strict=True):
+            if not rows[f]:
+                remaps[f] = xy[k]
+                continue
+            if k not in plans:
+                plans[k] = _row_plan(xy[k], row_shifts[f])
+            row_shifts[f], bad, _ = plans[k]
+            if bad.size:
+                row_fixes.setdefault(k, []).append(f)
+    if rows.any():
+        keep = np.ones(row_shifts.shape, dtype=bool)  # rows the remap below rewrites anyway
+        for k, fixed in row_fixes.items():
+            keep[np.ix_(fixed, plans[k][1])] = False
+        _row_shift(frames, np.flatnonzero(rows), row_shifts[rows], fill_px, keep[rows])
+    border_all = tuple(fills) if frames.interleaved else (fills[0],) * 4
+    for k, fixed in row_fixes.items():
+        _, bad, sub = plans[k]
+        _remap_rows(frames, np.array(fixed), bad, sub, border_all)
     if frames.interleaved:
         per_image = [(f, fill_px, tuple(fills)) for f in range(frames.num_frames)]
     else:
         per_image = [
-            (f, fill_px[ch], (fills[ch],) * 4) for f in range(frames.num_frames) for ch in range(c)
+            (f, fill_px if fill_px.ndim == 0 else fill_px[ch], (fills[ch],) * 4)
+            for f in range(frames.num_frames)
+            for ch in range(c)
         ]
     flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
+    by_rows = rows.tolist()
     for src, dst, (f, fill_value, border) in zip(frames.src, frames.dst, per_image, strict=True):
-        if ties[f]:
+        if by_rows[f]:
             continue
-        if shifts[f] is not None:
-            _shift_copy(src, dst, *shifts[f], fill_value, border)
-            continue
-        cv2.warpAffine(
-            src,
-            maps[f],
-            (w, h),
-            dst=dst,
-            flags=flags,
+        if f in remaps:
+            cv2.remap(
+                src,
+                remaps[f][0],
+                remaps[f][1],
+                cv2.INTER_NEAREST,
+                dst=dst,
+                borderMode=cv2.BORDER_CONSTANT,
+                borderValue=border,
+            )
+        elif shifts[f] is not None:
+            _shift_copy(src, dst, *shifts[f], fill_value)
+        else:
+            cv2.warpAffine(
+                src,
+                maps[f],
+                (w, h),
+                dst=dst,
+                flags=flags,
+                borderMode=cv2.BORDER_CONSTANT,
+                borderValue=border,
+            )
+    return frames.output()
+
+
+def _row_plan(xy: np.ndarray, guess: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split torchvision's picks ``xy`` ``(2, H, W)`` of a horizontal shear into row shifts.
+
+    Returns the shift of every row ``(H,)`` (``guess`` where a row has none), the rows whose picks
+    are no plain shift (float32 noise on a tie row) and their maps ``(2, K, W)`` for cv2.remap.
+    """
+    h, w = xy.shape[1:]
+    x, y = xy[0], xy[1]
+    inside = x >= 0
+    first = np.where(inside.any(axis=1), inside.argmax(axis=1), 0)
+    shift = np.where(inside.any(axis=1), x[np.arange(h), first] - first, guess).astype(np.int64)
+    expected = np.arange(w) + shift[:, None]
+    expected[(expected < 0) | (expected >= w)] = -1
+    rows_y = np.where(expected >= 0, np.arange(h)[:, None], -1)
+    plain = ((expected == x) & (rows_y == y)).all(axis=1)
+    bad = np.flatnonzero(~plain)
+    return shift, bad, np.ascontiguousarray(xy[:, bad])
+
+
+def _row_shift_frames(maps: np.ndarray) -> np.ndarray:
+    """Frames ``(N,)`` whose pixel-space map is ``x' = x + s y + c, y' = y`` (a ShearX)."""
+    shear = np.array([[1.0, np.nan, np.nan], [0.0, 1.0, 0.0]])
+    fixed = ~np.isnan(shear)
+    return (np.abs(maps[:, fixed] - shear[fixed]) < 1e-12).all(axis=1)
+
+
+def _remap_rows(
+    frames: _Frames, which: np.ndarray, bad: np.ndarray, sub: np.ndarray, border: tuple
+) -> None:
+    """Rewrite rows ``bad`` of the frames ``which`` from torchvision's picks ``sub`` ``(2, K, W)``.
+
+    The frames' images are stacked into one tall image, so one ``cv2.remap`` call serves them
+    all (``-1``: outside, ``border``); chunks keep OpenCV's coordinates below 32767.
+    """
+    per_frame = 1 if frames.interleaved else frames.channels
+    h, w = frames.src.shape[1:3]
+    tail = frames.src.shape[3:]
+    src_rows = frames.src.reshape(-1, w, *tail)
+    dst_rows = frames.dst.reshape(-1, w, *tail)
+    images = (which[:, None] * per_frame + np.arange(per_frame)).reshape(-1)
+    inside = sub[1] >= 0
+    span = max(1, (2**15 - 1) // h)  # images per tall image
+    chunks = np.split(images, np.flatnonzero(np.diff(images // span)) + 1)
+    for chunk in chunks:
+        first, last = int(chunk[0]), int(chunk[-1]) + 1
+        offset = ((chunk - first) * h).astype(np.float32)[:, None, None]
+        map_y = np.where(inside, sub[1] + offset, np.float32(-1)).reshape(-1, w)
+        map_x = np.tile(sub[0], (chunk.size, 1))
+        out = cv2.remap(
+            src_rows[first * h : last * h],
+            map_x,
+            map_y,
+            cv2.INTER_NEAREST,
             borderMode=cv2.BORDER_CONSTANT,
             borderValue=border,
         )
-    out = frames.output()
-    if ties.any():
-        idx = torch.from_numpy(np.flatnonzero(ties))
-        sub = video.reshape(-1, c, h, w)[idx]
-        out.view(-1, c, h, w)[idx] = _affine_torch(sub, inverse.reshape(-1, 2, 3)[idx], fills)
-    return out
+        dst_rows[(chunk[:, None] * h + bad).reshape(-1)] = out.reshape(-1, w, *tail)
+
+
+def _row_shift(
+    frames: _Frames, which: np.ndarray, shift: np.ndarray, fill: np.ndarray, keep: np.ndarray
+) -> None:
+    """Write ``dst[y, x] = src[y, x + shift[n, y]]`` (``fill`` outside) for the frames ``which``.
+
+    ``shift`` ``(n, H)`` is ``round(s y + c)`` of each frame's map, exact away from half-pixel
+    ties (:func:`_exact_ties`), or torchvision's own shift on tie frames. All rows of all these
+    frames with the same shift are copied by one pair of NumPy fancy-indexed slice assignments.
+    Rows where ``keep`` ``(n, H)`` is false are left unwritten.
+    """
+    per_frame = 1 if frames.interleaved else frames.channels
+    h, w = frames.src.shape[1:3]
+    src = frames.src.reshape(-1, h, w, *frames.src.shape[3:])
+    dst = frames.dst.reshape(src.shape)
+    src_rows, dst_rows = src.reshape(-1, w, *src.shape[3:]), dst.reshape(-1, w, *src.shape[3:])
+    images = (which[:, None] * per_frame + np.arange(per_frame)).reshape(-1)  # (n * per_frame,)
+    row_ids = (images[:, None] * h + np.arange(h)).reshape(-1)
+    shift = np.repeat(shift, per_frame, axis=0).reshape(-1)
+    kept = np.repeat(keep, per_frame, axis=0).reshape(-1)
+    if not kept.all():
+        shift, row_ids = shift[kept], row_ids[kept]
+    if not shift.size:
+        return
+    order = np.argsort(shift, kind="stable")
+    shift, row_ids = shift[order], row_ids[order]
+    starts = np.flatnonzero(np.diff(shift, prepend=shift[0] - 1))
+    for a, b in zip(starts.tolist(), [*starts[1:].tolist(), shift.size], strict=True):
+        k, r = int(shift[a]), row_ids[a:b]
+        x0, x1 = max(0, -k), min(w, w - k)
+        if x0 >= x1:
+            dst_rows[r] = fill
+            continue
+        dst_rows[r, x0:x1] = src_rows[r, x0 + k : x1 + k]
+        if x0:
+            dst_rows[r, :x0] = fill
+        if x1 < w:
+            dst_rows[r, x1:] = fill
+
+
+def _nearest_source_maps(inverse: torch.Tensor, h: int, w: int) -> np.ndarray:
+    """Source pixel ``x`` and ``y`` maps ``(N, 2, H, W)`` float32 for affine maps ``(N, 2, 3)``.
+
+    These are torchvision's nearest-neighbour picks bit for bit: its grid (float32, see
+    :func:`_torchvision_grid`) is sampled by ``grid_sample`` itself (``align_corners=False``,
+    round half to even) from an image holding each pixel's own coordinates. Pixels sampled from
+    outside the frame get ``-1``, which ``cv2.remap`` fills. The maps hold exact integers; two
+    float32 maps are ``cv2.remap``'s fastest nearest form.
+    """
+    n = inverse.shape[0]
+    grid = _torchvision_grid(inverse, h, w, torch.float32, torch.device("cpu"))
+    # Channel 0 holds x + 1, channel 1 y + 1: zero padding then reads (-1, -1) after the shift.
+    coords = torch.empty(1, 2, h, w, dtype=torch.float32)
+    coords[0, 0].copy_(torch.arange(1, w + 1, dtype=torch.float32))
+    coords[0, 1].copy_(torch.arange(1, h + 1, dtype=torch.float32).unsqueeze_(-1))
+    picked = tnf.grid_sample(
+        coords.expand(n, 2, h, w), grid, mode="nearest", padding_mode="zeros", align_corners=False
+    )
+    return picked.sub_(1.0).numpy()
 
 
 def _integer_shifts(maps: np.ndarray) -> list[tuple[int, int] | None]:
@@ -812,42 +993,93 @@ def _integer_shifts(maps: np.ndarray) -> list[tuple[int, int] | None]:
     return [(dx, dy) if p else None for p, (dx, dy) in zip(pure.tolist(), offsets, strict=True)]
 
 
-def _shift_copy(
-    src: np.ndarray, dst: np.ndarray, dx: int, dy: int, fill: np.ndarray, border: tuple
-) -> None:
-    """``dst[y, x] = src[y + dy, x + dx]`` where that lies inside ``src``, else ``fill``."""
+def _shift_copy(src: np.ndarray, dst: np.ndarray, dx: int, dy: int, fill: np.ndarray) -> None:
+    """``dst[y, x] = src[y + dy, x + dx]`` where that lies inside ``src``, else ``fill``.
+
+    Plain NumPy slice copies (row blocks for a vertical shift, row segments for a horizontal one):
+    an integer translation needs no interpolation, and the border is written once.
+    """
     h, w = src.shape[:2]
     x0, x1 = max(0, -dx), min(w, w - dx)
     y0, y1 = max(0, -dy), min(h, h - dy)
     if x0 >= x1 or y0 >= y1:
         dst[...] = fill
         return
-    inner = src[y0 + dy : y1 + dy, x0 + dx : x1 + dx]
-    cv2.copyMakeBorder(inner, y0, h - y1, x0, w - x1, cv2.BORDER_CONSTANT, dst=dst, value=border)
+    dst[y0:y1, x0:x1] = src[y0 + dy : y1 + dy, x0 + dx : x1 + dx]
+    if y0:
+        dst[:y0] = fill
+    if y1 < h:
+        dst[y1:] = fill
+    if x0:
+        dst[y0:y1, :x0] = fill
+    if x1 < w:
+        dst[y0:y1, x1:] = fill
+
+
+def _shift_frames(
+    video: torch.Tensor, dx: list[int], dy: list[int], fills: list[float]
+) -> torch.Tensor:
+    """Integer translation per frame (``dst = src[y + dy, x + dx]``) of a CPU uint8/float32 video."""
+    frames = _Frames(video)
+    fill_px = _fill_pixels(fills, frames.src.dtype)
+    for i, (src, dst) in enumerate(zip(frames.src, frames.dst, strict=True)):
+        f = frames.frame(i)
+        fill_value = (
+            fill_px if frames.interleaved or fill_px.ndim == 0 else fill_px[frames.channel(i)]
+        )
+        _shift_copy(src, dst, dx[f], dy[f], fill_value)
+    return frames.output()
+
+
+def _fill_pixels(fills: list[float], dtype: np.dtype) -> np.ndarray:
+    """Per-channel fill values as pixels of ``dtype`` (uint8: rounded and clipped).
+
+    One value for all channels comes back as a 0-d array: NumPy then fills a region like
+    ``memset`` instead of broadcasting a short pixel over it.
+    """
+    if dtype == np.uint8:
+        pixels = np.clip(np.rint(fills), 0, 255).astype(np.uint8)
+    else:
+        pixels = np.asarray(fills, dtype=dtype)
+    return pixels[:1].reshape(()) if (pixels == pixels[0]).all() else pixels
 
 
 def _exact_ties(maps: np.ndarray, h: int, w: int) -> np.ndarray:
-    """Frames ``(N,)`` (bool) whose pixel-space map ``(N, 2, 3)`` hits exact half-pixel ties.
+    """Frames ``(N,)`` (bool) whose pixel-space map ``(N, 2, 3)`` hits half-pixel ties.
 
-    A source coordinate ``a*j + b*i + c`` that lies exactly half-way between two pixels (e.g. a
-    shear of 0.2 on every fifth row) is rounded by torchvision according to float32 noise, while
-    ``cv2.warpAffine`` always rounds it up; such frames go through the torch path instead. Only
+    A source coordinate ``a*j + b*i + c`` that lies exactly (or within float32 noise) half-way
+    between two pixels (e.g. a shear of 0.2 on every fifth row) is rounded by torchvision according
+    to its float32 arithmetic, while ``cv2.warpAffine`` always rounds it up; such frames take
+    torchvision's own picks (:func:`_nearest_source_maps`, then ``cv2.remap``) instead. Only
     maps with an integer coefficient can tie on a whole row or column (shears, translations,
     quarter turns); for rotations by other angles exact ties do not occur.
     """
+    # float32 grids put a source coordinate up to ~1e-5 px (more on big frames) off its exact
+    # value: near-ties are treated as ties, so the other paths may round in float64.
+    tol = 1e-4 * max(1.0, max(h, w) / 256)
     ties = np.zeros(maps.shape[0], dtype=bool)
     integer = np.abs(maps[:, :, :2] - np.rint(maps[:, :, :2])) < 1e-9  # (N, 2, 2)
     for r in range(2):
+        # Both coefficients integer: the offset alone decides the fractional part.
+        both = integer[:, r].all(axis=1)
+        offset = maps[both, r, 2]
+        ties[both] |= np.abs(offset - np.floor(offset) - 0.5) < tol
         # Coefficient k varies along an output line of `size` pixels (k=0: x over the width,
         # k=1: y over the height); where the other coefficient is an integer, only this one
         # decides the fractional part, so scanning that line finds every tie.
         for k, size in ((0, w), (1, h)):
-            which = integer[:, r, 1 - k]
+            which = integer[:, r, 1 - k] & ~both
             if not which.any():
                 continue
             line = maps[which, r, k : k + 1] * np.arange(size) + maps[which, r, 2:3]
-            ties[which] |= (np.abs(line - np.floor(line) - 0.5) < 1e-6).any(axis=1)
+            ties[which] |= (np.abs(line - np.floor(line) - 0.5) < tol).any(axis=1)
     return ties
+
+
+def _shear_degrees(v: torch.Tensor) -> torch.Tensor:
+    """``degrees(atan(v))`` per frame with Python's ``math``, as torchvision's RandAugment does."""
+    flat = [math.degrees(math.atan(x)) for x in v.reshape(-1).tolist()]
+    return torch.tensor(flat, dtype=torch.float64).reshape(v.shape)
 
 
 def shear_x(
@@ -869,9 +1101,7 @@ def shear_x(
     video = _check_video(video)
     v = _frame_values(value, video, "value")
     h, w = video.shape[-2:]
-    inv = _inverse_affine(
-        v.shape, shear=(torch.rad2deg(torch.atan(v)), 0.0), center=(-0.5 * w, -0.5 * h)
-    )
+    inv = _inverse_affine(v.shape, shear=(_shear_degrees(v), 0.0), center=(-0.5 * w, -0.5 * h))
     return affine(video, inv, fill=fill, backend=backend)
 
 
@@ -894,9 +1124,7 @@ def shear_y(
     video = _check_video(video)
     v = _frame_values(value, video, "value")
     h, w = video.shape[-2:]
-    inv = _inverse_affine(
-        v.shape, shear=(0.0, torch.rad2deg(torch.atan(v))), center=(-0.5 * w, -0.5 * h)
-    )
+    inv = _inverse_affine(v.shape, shear=(0.0, _shear_degrees(v)), center=(-0.5 * w, -0.5 * h))
     return affine(video, inv, fill=fill, backend=backend)
 
 
@@ -916,6 +1144,11 @@ def translate_x(
     """
     video = _check_video(video)
     v = _frame_values(value, video, "value").trunc()
+    if _use_opencv(video, backend, (torch.uint8, torch.float32)):
+        fills = _fill_list(fill, video.shape[-3])
+        shift = [-int(x) for x in v.reshape(-1).tolist()]
+        zero = [0] * len(shift)
+        return _shift_frames(video, shift, zero, fills)
     return affine(video, _inverse_affine(v.shape, translate=(v, 0.0)), fill=fill, backend=backend)
 
 
@@ -935,6 +1168,11 @@ def translate_y(
     """
     video = _check_video(video)
     v = _frame_values(value, video, "value").trunc()
+    if _use_opencv(video, backend, (torch.uint8, torch.float32)):
+        fills = _fill_list(fill, video.shape[-3])
+        shift = [-int(x) for x in v.reshape(-1).tolist()]
+        zero = [0] * len(shift)
+        return _shift_frames(video, zero, shift, fills)
     return affine(video, _inverse_affine(v.shape, translate=(0.0, v)), fill=fill, backend=backend)
 
 
@@ -956,8 +1194,9 @@ def rotate(
     """
     video = _check_video(video)
     v = _frame_values(value, video, "value")
-    # torchvision reduces the angle to [0, 360) and builds the map with the opposite sign.
-    inv = _inverse_affine(v.shape, angle=-torch.remainder(v, 360.0))
+    # torchvision reduces the angle to [0, 360) (Python's %) and builds the map with the opposite
+    # sign; NumPy's remainder is Python's.
+    inv = _inverse_affine(v.shape, angle=-np.remainder(v.numpy(), 360.0))
     return affine(video, inv, fill=fill, backend=backend)
 
 
