@@ -1,4 +1,5 @@
-"""Tests for the temporal-perturbation robustness suite (tempaug.analysis.robustness[_metrics])."""
+"""Tests for the temporal-perturbation robustness suite (tempaug.analysis.perturbations,
+robustness, robustness_metrics, robustness_report.plot_perturbation_gallery)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ import torch
 import torch.nn.functional as F
 from conftest import make_video_batch, requires_cuda
 
+from tempaug.analysis import perturbations as pb
 from tempaug.analysis import robustness as rb
 from tempaug.analysis import robustness_metrics as rm
+from tempaug.analysis import robustness_report as rr
 
 pytestmark = pytest.mark.filterwarnings("error")
 
-NAMES = rb.PERTURBATIONS
+NAMES = pb.PERTURBATIONS
 
 
 def smooth_batch(lead=(3, 2), t=8, h=24, w=20, *, dtype=torch.float32, seed=0) -> torch.Tensor:
@@ -45,7 +48,7 @@ class TestPerturbations:
     @pytest.mark.parametrize("dtype", [torch.float32, torch.uint8])
     def test_severity_zero_is_identity(self, name, dtype):
         x = smooth_batch(dtype=dtype)
-        y = rb.perturb(x, name, 0, generator=gen())
+        y = pb.perturb(x, name, 0, generator=gen())
         assert torch.equal(y, x)
         assert y.data_ptr() != x.data_ptr()  # a copy, not the input
 
@@ -53,7 +56,7 @@ class TestPerturbations:
     def test_monotone_in_mean_absolute_change(self, name):
         x = smooth_batch(lead=(6, 2), t=16)
         changes = [
-            mean_abs_change(rb.perturb(x, name, s, generator=gen(1)), x) for s in rb.SEVERITIES
+            mean_abs_change(pb.perturb(x, name, s, generator=gen(1)), x) for s in pb.SEVERITIES
         ]
         assert changes[0] == 0.0
         assert all(b > a for a, b in itertools.pairwise(changes)), changes
@@ -61,9 +64,9 @@ class TestPerturbations:
     @pytest.mark.parametrize("name", NAMES)
     def test_deterministic_per_seed(self, name):
         x = smooth_batch(lead=(4, 2))
-        a = rb.perturb(x, name, 3, generator=gen(7))
-        b = rb.perturb(x, name, 3, generator=gen(7))
-        c = rb.perturb(x, name, 3, generator=gen(8))
+        a = pb.perturb(x, name, 3, generator=gen(7))
+        b = pb.perturb(x, name, 3, generator=gen(7))
+        c = pb.perturb(x, name, 3, generator=gen(8))
         assert torch.equal(a, b)
         assert not torch.equal(a, c)
 
@@ -75,7 +78,7 @@ class TestPerturbations:
     def test_shape_dtype_device_range_kept_and_input_untouched(self, name, lead, dtype):
         x = smooth_batch(lead=lead, dtype=dtype)
         before, version = x.clone(), x._version
-        y = rb.perturb(x, name, 5, generator=gen())
+        y = pb.perturb(x, name, 5, generator=gen())
         assert y.shape == x.shape and y.dtype == x.dtype and y.device == x.device
         assert torch.equal(x, before) and x._version == version
         if dtype.is_floating_point:
@@ -84,7 +87,7 @@ class TestPerturbations:
 
     def test_views_batch_gets_per_clip_draws_and_matches_flat_batch(self):
         x = smooth_batch(lead=(3, 4))
-        p = rb.TemporalPerturbation("flash", 5)
+        p = pb.TemporalPerturbation("flash", 5)
         params = p.make_params(x.shape, generator=gen(0))
         assert params["weight"].shape == (3, 4, 8)
         starts = params["weight"].argmax(-1)
@@ -94,7 +97,7 @@ class TestPerturbations:
         assert torch.equal(y.flatten(0, 1), flat)
         # one clip alone with its own parameters gives the same frames (no cross-clip mixing)
         for name in ("shake", "frame_jitter", "exposure_drift"):
-            q = rb.TemporalPerturbation(name, 4)
+            q = pb.TemporalPerturbation(name, 4)
             par = q.make_params(x.shape, generator=gen(3))
             full = q.transform(x, par)
             one = q.transform(x[1, 2][None], {k: v[1, 2][None] for k, v in par.items()})
@@ -103,14 +106,14 @@ class TestPerturbations:
     def test_common_random_numbers_across_severities(self):
         x = smooth_batch(lead=(5,), t=32)
         masks = [
-            rb.TemporalPerturbation("flash", s).make_params(x.shape, generator=gen(2))["weight"] > 0
+            pb.TemporalPerturbation("flash", s).make_params(x.shape, generator=gen(2))["weight"] > 0
             for s in range(1, 6)
         ]
         assert masks[0].sum() < masks[-1].sum()
         for a, b in itertools.pairwise(masks):
             assert bool((b | ~a).all())  # flashed frames are nested across severities
         shifts = [
-            rb.TemporalPerturbation("shake", s).make_params(x.shape, generator=gen(2))["shift"]
+            pb.TemporalPerturbation("shake", s).make_params(x.shape, generator=gen(2))["shift"]
             for s in (1, 5)
         ]
         torch.testing.assert_close(shifts[1], shifts[0] * 5)
@@ -118,27 +121,27 @@ class TestPerturbations:
     @pytest.mark.parametrize("bad", ["blur", "Flash", "", None])
     def test_bad_name_raises_with_allowed_values(self, bad):
         with pytest.raises(ValueError, match=r"flash.*gaussian_noise"):
-            rb.TemporalPerturbation(bad, 1)
+            pb.TemporalPerturbation(bad, 1)
 
     @pytest.mark.parametrize("bad", [-1, 6, 2.0, True, "3"])
     def test_bad_severity_raises_with_allowed_values(self, bad):
         with pytest.raises(ValueError, match=r"severity must be an int in \[0, 1, 2, 3, 4, 5\]"):
-            rb.perturb(smooth_batch(), "fade", bad)
+            pb.perturb(smooth_batch(), "fade", bad)
 
     def test_bad_video_raises(self):
         with pytest.raises(ValueError, match="video must have shape"):
-            rb.perturb(torch.rand(3, 8, 8), "fade", 1)
+            pb.perturb(torch.rand(3, 8, 8), "fade", 1)
         with pytest.raises(ValueError, match=r"uint8.*float"):
-            rb.perturb(torch.zeros(1, 2, 3, 4, 4, dtype=torch.int32), "fade", 1)
+            pb.perturb(torch.zeros(1, 2, 3, 4, 4, dtype=torch.int32), "fade", 1)
 
     def test_frame_jitter_index_is_sorted_and_keeps_a_frame(self):
-        p = rb.TemporalPerturbation("frame_jitter", 5)
+        p = pb.TemporalPerturbation("frame_jitter", 5)
         idx = p.make_params((64, 16, 3, 4, 4), generator=gen(5))["index"]
         assert int(idx.min()) >= 0 and int(idx.max()) <= 15
         assert bool((idx.diff(dim=-1) >= 0).all())  # no frame ever plays backwards
         lag_by_sev = [
             (
-                rb.TemporalPerturbation("frame_jitter", s).make_params(
+                pb.TemporalPerturbation("frame_jitter", s).make_params(
                     (64, 16, 3, 4, 4), generator=gen(5)
                 )["index"]
                 - torch.arange(16)
@@ -150,9 +153,9 @@ class TestPerturbations:
 
     def test_noise_control_is_stationary_over_time(self):
         x = torch.full((2, 16, 3, 32, 32), 0.5)
-        y = rb.perturb(x, "gaussian_noise", 2, generator=gen())
+        y = pb.perturb(x, "gaussian_noise", 2, generator=gen())
         per_frame_std = (y - x).std(dim=(-3, -2, -1))
-        sigma = rb.SEVERITY_SCALES["gaussian_noise"]["sigma"][1]
+        sigma = pb.SEVERITY_SCALES["gaussian_noise"]["sigma"][1]
         torch.testing.assert_close(
             per_frame_std, torch.full_like(per_frame_std, sigma), atol=0.01, rtol=0
         )
@@ -162,14 +165,14 @@ class TestPerturbations:
     @pytest.mark.parametrize("name", [n for n in NAMES if n != "gaussian_noise"])
     def test_cuda_matches_cpu(self, name):
         x = smooth_batch(lead=(2, 2), dtype=torch.uint8)
-        cpu = rb.perturb(x, name, 4, generator=gen(3))
-        cuda = rb.perturb(x.cuda(), name, 4, generator=gen(3))
+        cpu = pb.perturb(x, name, 4, generator=gen(3))
+        cuda = pb.perturb(x.cuda(), name, 4, generator=gen(3))
         assert cuda.device.type == "cuda" and cuda.dtype == torch.uint8
         assert (cuda.cpu().int() - cpu.int()).abs().max() <= 1
         xf = smooth_batch(lead=(2, 2))
         torch.testing.assert_close(
-            rb.perturb(xf.cuda(), name, 4, generator=gen(3)).cpu(),
-            rb.perturb(xf, name, 4, generator=gen(3)),
+            pb.perturb(xf.cuda(), name, 4, generator=gen(3)).cpu(),
+            pb.perturb(xf, name, 4, generator=gen(3)),
             atol=1e-5,
             rtol=0,
         )
@@ -177,10 +180,10 @@ class TestPerturbations:
     @requires_cuda
     def test_cuda_noise_is_deterministic_and_has_the_scale(self):
         x = torch.full((2, 8, 3, 64, 64), 0.5, device="cuda")
-        a = rb.perturb(x, "gaussian_noise", 1, generator=gen(3))
-        b = rb.perturb(x, "gaussian_noise", 1, generator=gen(3))
+        a = pb.perturb(x, "gaussian_noise", 1, generator=gen(3))
+        b = pb.perturb(x, "gaussian_noise", 1, generator=gen(3))
         assert a.device.type == "cuda" and torch.equal(a, b)
-        sigma = rb.SEVERITY_SCALES["gaussian_noise"]["sigma"][0]
+        sigma = pb.SEVERITY_SCALES["gaussian_noise"]["sigma"][0]
         assert abs(float((a - x).std()) - sigma) < 0.005
 
 
@@ -190,41 +193,41 @@ class TestKernels:
         x = smooth_batch(lead=(2,))
         w = torch.zeros(2, 8)
         w[:, 3] = 1.0
-        f = rb.flash_kernel(x, w)
+        f = pb.flash_kernel(x, w)
         assert torch.equal(f[:, 3], torch.ones_like(x[:, 3])) and torch.equal(f[:, :3], x[:, :3])
-        d = rb.fade_kernel(x, w)
+        d = pb.fade_kernel(x, w)
         assert torch.equal(d[:, 3], torch.zeros_like(x[:, 3])) and torch.equal(d[:, 4:], x[:, 4:])
         xu = (x * 255).round().to(torch.uint8)
-        assert int(rb.flash_kernel(xu, w)[:, 3].min()) == 255
+        assert int(pb.flash_kernel(xu, w)[:, 3].min()) == 255
 
     def test_exposure_gain_and_contrast(self):
         x = smooth_batch(lead=(2,))
         ones = torch.ones(2, 8)
-        torch.testing.assert_close(rb.exposure_kernel(x, 0.5 * ones, ones), x * 0.5)
-        flat = rb.exposure_kernel(x, ones, 0 * ones)
+        torch.testing.assert_close(pb.exposure_kernel(x, 0.5 * ones, ones), x * 0.5)
+        flat = pb.exposure_kernel(x, ones, 0 * ones)
         torch.testing.assert_close(flat, x.mean(dim=(-3, -2, -1), keepdim=True).expand_as(x))
         with pytest.raises(ValueError, match="gain must broadcast"):
-            rb.exposure_kernel(x, torch.ones(3), ones)
+            pb.exposure_kernel(x, torch.ones(3), ones)
 
     def test_affine_identity_rotation_and_shift(self):
         x = torch.rand(2, 4, 3, 12, 12, generator=gen())
         zeros, ones = torch.zeros(2, 4), torch.ones(2, 4)
-        same = rb.affine_frames_kernel(x, angle_deg=zeros, shift=torch.zeros(2, 4, 2), scale=ones)
+        same = pb.affine_frames_kernel(x, angle_deg=zeros, shift=torch.zeros(2, 4, 2), scale=ones)
         torch.testing.assert_close(same, x)
-        rot = rb.affine_frames_kernel(
+        rot = pb.affine_frames_kernel(
             x, angle_deg=zeros + 90.0, shift=torch.zeros(2, 4, 2), scale=ones
         )
         ref = [torch.rot90(x, k, dims=(-2, -1)) for k in (1, -1)]
         assert any(torch.allclose(rot, r, atol=1e-5) for r in ref)
         one_px = torch.zeros(2, 4, 2)
         one_px[..., 0] = 1.0 / 12  # one pixel along x
-        moved = rb.affine_frames_kernel(x, angle_deg=zeros, shift=one_px, scale=ones)
+        moved = pb.affine_frames_kernel(x, angle_deg=zeros, shift=one_px, scale=ones)
         torch.testing.assert_close(moved[..., :-1], x[..., 1:])
 
     def test_zoom_keeps_centre_and_magnifies(self):
         x = torch.zeros(1, 1, 3, 21, 21)
         x[..., 9:12, 9:12] = 1.0
-        z = rb.affine_frames_kernel(
+        z = pb.affine_frames_kernel(
             x,
             angle_deg=torch.zeros(1, 1),
             shift=torch.zeros(1, 1, 2),
@@ -236,14 +239,14 @@ class TestKernels:
     def test_gather_frames(self):
         x = smooth_batch(lead=(2,))
         idx = torch.tensor([[0, 0, 1, 1, 2, 2, 3, 3], list(range(8))])
-        y = rb.gather_frames_kernel(x, idx)
+        y = pb.gather_frames_kernel(x, idx)
         assert (
             torch.equal(y[0, 1], x[0, 0])
             and torch.equal(y[0, 7], x[0, 3])
             and torch.equal(y[1], x[1])
         )
         with pytest.raises(ValueError, match=r"index values must lie in \[0, T-1\]"):
-            rb.gather_frames_kernel(x, idx + 1)
+            pb.gather_frames_kernel(x, idx + 1)
 
 
 # ------------------------------------------------------------------------ metrics
@@ -412,8 +415,8 @@ class TestEvaluateRobustness:
         assert (rec.correct == (rec.pred == rec.label)).all()
         # rebuild the shake/5 predictions of the second batch by hand: rewinding the generator
         # per severity means batch 2 sees the state after one draw-set of batch 1
-        gens = rb.TemporalPerturbation("shake", 5)
-        g = torch.Generator().manual_seed(rb.perturbation_seed(3, "shake"))
+        gens = pb.TemporalPerturbation("shake", 5)
+        g = torch.Generator().manual_seed(pb.perturbation_seed(3, "shake"))
         batches = self.loader()
         gens.make_params(batches[0][0].shape, generator=g)
         views = gens(batches[1][0], generator=g)  # perturb raw uint8 frames, then normalise
@@ -476,7 +479,7 @@ class TestFigures:
         import matplotlib.pyplot as plt
 
         clip = smooth_batch(lead=(1,), t=8, dtype=torch.uint8)[0]
-        fig = rb.plot_perturbation_gallery(
+        fig = rr.plot_perturbation_gallery(
             clip,
             perturbations=["flash", "shake"],
             severities=[0, 5],
@@ -487,7 +490,7 @@ class TestFigures:
         assert [ax.get_title() for ax in fig.axes[:2]] == ["severity 0", "severity 5"]
         plt.close(fig)
         with pytest.raises(ValueError, match="num_frames must be in"):
-            rb.plot_perturbation_gallery(clip, num_frames=9)
+            rr.plot_perturbation_gallery(clip, num_frames=9)
 
         summ = rm.summary_table(make_records(20, {"a": 0.8, "b": 0.6}), n_boot=10)
         fig = rm.plot_robustness_heatmap(summ)

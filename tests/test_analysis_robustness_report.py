@@ -96,6 +96,6 @@ def test_long_table_has_level_first_and_all_severities_for_means():
 
 @pytest.mark.parametrize("p", rr.KEY_PERTURBATIONS)
 def test_key_perturbations_exist(p):
-    from tempaug.analysis.robustness import PERTURBATIONS
+    from tempaug.analysis.perturbations import PERTURBATIONS
 
     assert p in PERTURBATIONS

@@ -423,6 +423,18 @@ def test_evaluation_summary_reads_the_score_files(tmp_path):
     test = runs[runs["benchmark"] == "vipriors_test"]
     assert T.evaluation_summary(test) == (
         "Evaluated on 6 videos (vipriors_test), 4 classes: chance is 25.0 % top-1, 100.0 % top-5."
+        " Unreadable videos left out at preparation: 0 (UCF-101); videos that failed to decode "
+        "during these runs: 0."
     )
+    counted = T.collect_runs(
+        records=[
+            {**r, "unreadable_videos": 3, "decode_failures": {"train": 2, "eval": 1}}
+            for r in vip_records(tmp_path)
+            if r["benchmark"] == "vipriors_test"
+        ]
+    )
+    summary = T.evaluation_summary(counted)
+    assert "left out at preparation: 3 (UCF-101)" in summary
+    assert f"during these runs: {3 * len(counted)}." in summary
     with pytest.raises(ValueError, match="no per-video scores"):
         T.evaluation_summary(runs[runs["benchmark"] == "ucf101_val"])

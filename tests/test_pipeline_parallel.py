@@ -175,3 +175,18 @@ def test_stage_times_report_the_overhead_of_training_runs(tmp_path: Path):
     rows = (tmp_path / "times.csv").read_text().splitlines()
     assert rows[0] == "stage,ok,seconds,fit_seconds,overhead_seconds"
     assert rows[1] == "prepare,1,20.00,," and rows[3] == "run@b,1,50.00,44.00,6.00"
+
+
+def test_longest_stages_start_first(tmp_path: Path):
+    class Stage:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+    csv_path = tmp_path / "repro_stages.csv"
+    csv_path.write_text(
+        "stage,ok,seconds,fit_seconds,overhead_seconds\nrun@a,1,10.0,,\nrun@b,1,140.0,,\n"
+    )
+    previous = parallel._previous_times(csv_path)
+    order = parallel._longest_first([Stage("run@a"), Stage("run@b"), Stage("run@new")], previous)
+    assert [s.name for s in order] == ["run@new", "run@b", "run@a"]  # unknown, then longest
+    assert parallel._previous_times(tmp_path / "missing.csv") == {}

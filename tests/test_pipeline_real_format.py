@@ -152,5 +152,8 @@ def test_one_slowfast50_run_per_benchmark_and_the_tables_read_them(prepared):
         assert len(scores) == expected and scores["video"].is_unique
         assert 0.0 <= record["top1"] <= record["top5"] <= 100.0
     assert records[2]["views"] == 3  # 1 clip × 3 crops
+    # the truncated HMDB-51 video is counted in the run records the table captions read
+    assert [r["unreadable_videos"] for r in records] == [0, 1, 0]
+    assert all(r["decode_failures"] == {"train": 0, "eval": 0} for r in records)
     runs = tables.collect_runs(root / "results")
     assert set(runs["run_id"]) == {s.run_id for s in specs}

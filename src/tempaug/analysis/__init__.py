@@ -17,7 +17,8 @@ light):
   :mod:`~tempaug.analysis.overlay`, :mod:`~tempaug.analysis.cam_sources` (the clips drawn),
   :mod:`~tempaug.analysis.cam_figures` (the figures' columns),
   :mod:`~tempaug.analysis.localization` and :mod:`~tempaug.analysis.localization_table`;
-* robustness to temporal perturbations (beyond the paper): :mod:`~tempaug.analysis.robustness`,
+* robustness to temporal perturbations (beyond the paper):
+  :mod:`~tempaug.analysis.perturbations`, :mod:`~tempaug.analysis.robustness`,
   :mod:`~tempaug.analysis.robustness_metrics`, :mod:`~tempaug.analysis.robustness_report`.
 
 The pipeline glue (``params.yaml``, data preparation, the run matrix) is :mod:`tempaug.pipeline`.

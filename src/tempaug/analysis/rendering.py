@@ -191,7 +191,18 @@ def evaluation_summary(runs: pd.DataFrame) -> str:
         parts.append(f"{len(scores)} videos ({bench}{f' split {split}' if split else ''})")
     k = sorted(classes)
     chance = "; ".join(f"{100 / n:.1f} % top-1, {100 * min(5, n) / n:.1f} % top-5" for n in k)
-    return f"Evaluated on {', '.join(parts)}, {'/'.join(map(str, k))} classes: chance is {chance}."
+    text = f"Evaluated on {', '.join(parts)}, {'/'.join(map(str, k))} classes: chance is {chance}."
+    if "unreadable_videos" in runs and "decode_failures" in runs:
+        datasets = runs.assign(
+            dataset=runs["benchmark"].map(lambda b: "HMDB-51" if b == "hmdb51" else "UCF-101")
+        )
+        unreadable = datasets.groupby("dataset", sort=True)["unreadable_videos"].max()
+        left_out = ", ".join(f"{n} ({d})" for d, n in unreadable.items())
+        text += (
+            f" Unreadable videos left out at preparation: {left_out}; videos that failed to "
+            f"decode during these runs: {int(runs['decode_failures'].sum())}."
+        )
+    return text
 
 
 def render_table(table: int, data: pd.DataFrame, caption: str) -> RenderedTable:

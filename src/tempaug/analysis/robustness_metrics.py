@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tempaug.analysis.robustness import CONTROL_PERTURBATIONS, PERTURBATIONS
+from tempaug.analysis.perturbations import CONTROL_PERTURBATIONS, PERTURBATIONS
 from tempaug.io import atomic_write_text
 
 __all__ = [
@@ -238,7 +238,7 @@ def summary_table(
 
     The corruption accuracy of a perturbation is its mean accuracy over the severities present (1–5 in the pipeline); ``mCA``
     averages those over all perturbations present, ``mCA (temporal)`` over all but the control
-    (:data:`~tempaug.analysis.robustness.CONTROL_PERTURBATIONS`). Relative drop is
+    (:data:`~tempaug.analysis.perturbations.CONTROL_PERTURBATIONS`). Relative drop is
     ``1 - acc / clean_acc``, bootstrapped paired with the clean accuracy.
 
     Args:

@@ -5,24 +5,38 @@ perturbations"): the metrics are :mod:`tempaug.analysis.robustness_metrics`'; th
 them together the way ``results/robustness.{csv,md}`` show them — seeds averaged per video
 (:func:`average_over_seeds`), RandAugment temporal+ against spatial RandAugment on the
 perturbations the expectation names (:func:`temporal_vs_spatial`), one long CSV
-(:func:`long_table`) and a Markdown report with its caption (:func:`robustness_report`).
+(:func:`long_table`) and a Markdown report with its caption (:func:`robustness_report`),
+plus the severity gallery of :mod:`tempaug.analysis.perturbations`
+(:func:`plot_perturbation_gallery`, ``figures/robustness_gallery.png``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
+import torch
+from torch import Tensor
 
 from tempaug.analysis import robustness_metrics as rm
+from tempaug.analysis.perturbations import (
+    CONTROL_PERTURBATIONS,
+    PERTURBATIONS,
+    _check_name,
+    _check_severity,
+    _check_video,
+    _to_float,
+    perturb,
+)
 from tempaug.analysis.rendering import data_note
-from tempaug.analysis.robustness import CONTROL_PERTURBATIONS
 
 __all__ = [
     "KEY_PERTURBATIONS",
     "average_over_seeds",
     "long_table",
+    "plot_perturbation_gallery",
     "robustness_caption",
     "robustness_report",
     "temporal_vs_spatial",
@@ -129,3 +143,91 @@ def long_table(by_severity: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame
         ignore_index=True,
     )
     return long[["level", *[c for c in long.columns if c != "level"]]]
+
+
+# --------------------------------------------------------------------------------------------
+# gallery figure
+# --------------------------------------------------------------------------------------------
+
+
+def plot_perturbation_gallery(
+    clip: Tensor,
+    *,
+    perturbations: Sequence[str] = PERTURBATIONS,
+    severities: Sequence[int] = (0, 1, 2, 3, 4, 5),
+    num_frames: int | None = None,
+    frames_per_row: int = 8,
+    seed: int = 0,
+):
+    """Draw each perturbation at each severity on one clip (the severity-scale gallery).
+
+    Rows are perturbations, columns severities; each cell is a mosaic of ``num_frames`` evenly
+    spaced frames (``frames_per_row`` per line, in reading order), so short events such as a
+    one-frame flash are visible. One seed is used for every cell, so columns differ only by
+    severity (common random numbers).
+
+    Args:
+        clip: ``(T, C, H, W)`` uint8 or float in [0, 1], C = 1 or 3.
+        perturbations: names to show (rows).
+        severities: severities to show (columns).
+        num_frames: frames per cell (≤ T); default ``min(T, 16)`` (every frame when T ≤ 16).
+        frames_per_row: frames per line of a cell's mosaic.
+        seed: generator seed for every cell.
+
+    Returns:
+        A ``matplotlib.figure.Figure``.
+    """
+    import matplotlib.pyplot as plt
+
+    _check_video(clip, "clip")
+    if clip.ndim != 4:
+        raise ValueError(f"clip must have shape (T, C, H, W), got {tuple(clip.shape)}")
+    for p in perturbations:
+        _check_name(p)
+    for s in severities:
+        _check_severity(s)
+    t, c, h, w = clip.shape
+    k = min(t, 16) if num_frames is None else num_frames
+    if not 1 <= k <= t:
+        raise ValueError(f"num_frames must be in [1, T={t}], got {num_frames}")
+    if frames_per_row < 1:
+        raise ValueError(f"frames_per_row must be >= 1, got {frames_per_row}")
+    per_row = min(frames_per_row, k)
+    rows = math.ceil(k / per_row)
+    frame_idx = torch.linspace(0, t - 1, k).round().long()
+    fig, axes = plt.subplots(
+        len(perturbations),
+        len(severities),
+        figsize=(
+            0.32 * per_row * len(severities) * w / h + 0.6,
+            0.32 * rows * len(perturbations) + 0.5 * len(perturbations) + 0.4,
+        ),
+        squeeze=False,
+    )
+    g = torch.Generator()
+    for i, name in enumerate(perturbations):
+        for j, sev in enumerate(severities):
+            out = perturb(clip[None].cpu(), name, sev, generator=g.manual_seed(seed))[0]
+            frames = _to_float(out[frame_idx]).float().clamp(0, 1)  # (k, C, H, W)
+            pad = torch.ones(rows * per_row - k, c, h, w)  # white fill for the last line
+            mosaic = torch.cat([frames, pad]).reshape(rows, per_row, c, h, w)
+            mosaic = mosaic.permute(0, 3, 1, 4, 2).reshape(rows * h, per_row * w, c)
+            ax = axes[i][j]
+            if c == 1:
+                ax.imshow(mosaic[..., 0].numpy(), cmap="gray", vmin=0, vmax=1)
+            else:
+                ax.imshow(mosaic.numpy())
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(f"severity {sev}", fontsize=9)
+            if j == 0:
+                ax.set_ylabel(name, fontsize=8)
+    shown = "all frames" if k == t else f"frames {frame_idx.tolist()}"
+    fig.suptitle(
+        f"Temporal perturbations by severity — {shown} of a {t}-frame clip, left to right, "
+        "top to bottom",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return fig

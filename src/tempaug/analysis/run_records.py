@@ -39,7 +39,12 @@ RUN_COLUMNS: tuple[str, ...] = (
     "top1",
     "top5",
     "scores_path",
+    "unreadable_videos",
+    "decode_failures",
 )
+"""``unreadable_videos``: videos of the run's dataset left out at preparation (undecodable);
+``decode_failures``: videos that failed to decode during the run (training clips replaced,
+evaluation videos blanked). Both 0 for records written before they existed."""
 
 _METRICS = ("top1", "top5")
 
@@ -78,6 +83,11 @@ def _run_frame(records: Iterable[Mapping[str, object]]) -> pd.DataFrame:
             row[k] = np.nan if v is None else float(v)  # type: ignore[arg-type]
         row["run_id"] = str(rec.get("run_id") or f"run{i}")
         row["scores_path"] = "" if rec.get("scores_path") in (None, "") else str(rec["scores_path"])
+        row["unreadable_videos"] = int(rec.get("unreadable_videos") or 0)  # type: ignore[arg-type]
+        failures = rec.get("decode_failures") or 0
+        row["decode_failures"] = int(
+            sum(failures.values()) if isinstance(failures, Mapping) else failures  # type: ignore[arg-type]
+        )
         rows.append(row)
     return pd.DataFrame(rows, columns=list(RUN_COLUMNS))
 

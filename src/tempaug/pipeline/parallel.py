@@ -9,8 +9,9 @@ same pipeline with DVC's own pieces and its own rules, only concurrently:
 2. stages are taken generation by generation (``networkx.topological_generations`` of DVC's
    graph: data preparation → runs → tables and figures); within a generation every changed
    stage runs, ``jobs`` at a time (:class:`concurrent.futures.ThreadPoolExecutor`, one
-   subprocess each), after DVC's rule of removing its outputs first (except ``persist``
-   outputs: a run's checkpoint folder, so an interrupted run resumes);
+   subprocess each), the ones that took longest in the last run first
+   (``results/benchmarks/repro_stages.csv``), after DVC's rule of removing its outputs first
+   (except ``persist`` outputs: a run's checkpoint folder, so an interrupted run resumes);
 3. the stages that succeeded are recorded the way ``dvc commit`` records them
    (``Stage.save`` and one ``dump_stages`` write of ``dvc.lock`` per generation), so the next
    generation sees its inputs as DVC would, and afterwards ``dvc status`` is clean and a plain
@@ -146,7 +147,9 @@ def _run_one(
             rc = proc.wait()
     finally:
         slots.put(slot)
-    return StageResult(name, rc == 0, time.perf_counter() - t0, log, rc)
+    result = StageResult(name, rc == 0, time.perf_counter() - t0, log, rc)
+    echo(f"{'done' if result.ok else 'FAILED'} {name} ({result.seconds:.1f} s)")
+    return result
 
 
 def _fit_seconds(root: Path, stage: Any) -> float | None:
@@ -203,6 +206,22 @@ def write_stage_times(results: Sequence[StageResult], path: str | Path, *, jobs:
         ]
     atomic_write_text(path.with_suffix(".md"), "\n".join(lines) + "\n")
     return path.with_suffix(".md")
+
+
+def _previous_times(path: Path) -> dict[str, float]:
+    """Stage → seconds of the last ``make repro`` (``--times`` CSV), if there is one."""
+    import csv
+
+    if not path.is_file():
+        return {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        return {row["stage"]: float(row["seconds"]) for row in csv.DictReader(fh)}
+
+
+def _longest_first(stages: list[Any], previous: dict[str, float]) -> list[Any]:
+    """Start the stages that took longest last time first (unknown ones first of all), so the
+    generation does not end on one long stage while the other slots sit idle."""
+    return sorted(stages, key=lambda s: -previous.get(s.name, float("inf")))
 
 
 def _generations(repo: Any) -> list[list[str]]:
@@ -262,6 +281,7 @@ def repro(
             echo(line)
 
     results: list[StageResult] = []
+    previous = _previous_times(root / "results" / "benchmarks" / "repro_stages.csv")
     with Repo(str(root)) as repo:
         names = _generations(repo)
     for gen_index in range(len(names)):
@@ -271,6 +291,7 @@ def repro(
                 stale = [by_name[a] for a in names[gen_index] if by_name[a].changed()]
             if not stale:
                 continue
+            stale = _longest_first(stale, previous)
             if n > 1:  # this node's share: by position in the whole generation (stable)
                 mine = set(names[gen_index][k::n])
                 stale = [s for s in stale if s.name in mine]
@@ -302,7 +323,6 @@ def repro(
                     finished[0].dvcfile.dump_stages(finished, update_pipeline=False)
             for r, stage in zip(done, stale, strict=True):
                 r.work_seconds = _fit_seconds(root, stage)
-                say(f"{'done' if r.ok else 'FAILED'} {r.name} ({r.seconds:.1f} s)")
             failed = [r for r in done if not r.ok]
             if failed:
                 raise RuntimeError(

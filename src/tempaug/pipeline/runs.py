@@ -247,8 +247,10 @@ def execute_run(
 
     Returns:
         The run record (also written to ``run.json``): the :class:`RunSpec` fields, the profile,
-        the RandAugment and mixing settings, ``top1`` / ``top5`` (%, final multi-view evaluation)
-        and ``scores_path``.
+        the RandAugment and mixing settings, ``top1`` / ``top5`` (%, final multi-view evaluation),
+        ``scores_path``, ``unreadable_videos`` (the dataset's videos left out at preparation) and
+        ``decode_failures`` (``{"train": n, "eval": m}`` during the run), which the table
+        captions report.
     """
     from tempaug.train import fit
 
@@ -270,6 +272,8 @@ def execute_run(
             raise PipelineError(f"training did not write {src}")
         atomic_write_bytes(dst / name, src.read_bytes())
     top1, top5 = _final_accuracy(metrics, scratch / "metrics.json")
+    prepared = load_prepared(splits_dir)
+    dataset = _run_tables(prepared, spec)[2]
     record = {
         "run_id": spec.run_id,
         "benchmark": spec.benchmark,
@@ -288,6 +292,8 @@ def execute_run(
         "top1": top1,
         "top5": top5,
         "scores_path": "scores.csv",
+        "unreadable_videos": int(prepared["datasets"][dataset].get("unreadable", 0)),
+        "decode_failures": dict(metrics.get("decode_failures", {"train": 0, "eval": 0})),
     }
     atomic_write_text(dst / "run.json", json.dumps(record, indent=2) + "\n")
     return record
