@@ -481,14 +481,7 @@ def write_table_csv(path: Path, rows: list[dict[str, object]], columns: list[str
 
 
 def write_csv(path: Path, rows: list[dict[str, object]]) -> None:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(
-            {k: (f"{row[k]:.4f}" if isinstance(row[k], float) else row[k]) for k in COLUMNS}
-        )
-    atomic_write(path, buf.getvalue())
+    write_table_csv(path, rows, COLUMNS)
 
 
 def write_md(
