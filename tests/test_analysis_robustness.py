@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -543,3 +544,245 @@ def test_evaluate_checkpoint_batches_by_clip_and_keeps_the_clean_predictions(tmp
     )  # fmt: skip
     clean = rec[rec.perturbation == "clean"].reset_index(drop=True)
     assert clean.pred.tolist() == ref[ref.perturbation == "clean"].pred.tolist()
+
+
+# ------------------------------------------------------------------------ shared pass (all models)
+class _Recorder(torch.nn.Module):
+    """Wraps a model and keeps every input it classifies (to compare what models see)."""
+
+    def __init__(self, net: torch.nn.Module) -> None:
+        super().__init__()
+        self.net, self.seen = net, []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.seen.append(x.clone())
+        return self.net(x)
+
+
+def _models(n: int = 3) -> dict[str, torch.nn.Module]:
+    from tempaug.models import slowfast_smoke
+
+    return {f"m{i}": _Recorder(slowfast_smoke(3, width=8, seed=i)) for i in range(n)}
+
+
+class TestEvaluateModels:
+    KW: ClassVar[dict] = {"perturbations": list(NAMES), "severities": [1, 3, 5], "seed": 2}
+
+    def test_all_models_at_once_equal_one_by_one(self):
+        """Same perturbed clips (bitwise) and same records as evaluating each model alone."""
+        shared = _models()
+        rec = rb.evaluate_models(
+            shared, TestEvaluateRobustness.loader(), max_clips_per_forward=5, **self.KW
+        )
+        alone = _models()
+        for name, net in alone.items():
+            one = rb.evaluate_robustness(
+                net, TestEvaluateRobustness.loader(), method=name, max_clips_per_forward=5,
+                **self.KW,
+            )  # fmt: skip
+            got = rec[rec.method == name].reset_index(drop=True)
+            pd.testing.assert_frame_equal(got, one, check_exact=True)
+            assert len(shared[name].seen) == len(net.seen) > 1
+            for a, b in zip(shared[name].seen, net.seen, strict=True):
+                assert torch.equal(a, b)
+        # every model classified exactly the same inputs
+        first = torch.cat(shared["m0"].seen)
+        assert all(torch.equal(torch.cat(m.seen), first) for m in shared.values())
+        assert list(pd.unique(rec.method)) == ["m0", "m1", "m2"]
+        assert len(rec) == 3 * 3 * (1 + len(NAMES) * 3)
+
+    def test_logits_equal_one_by_one_with_per_view_batches(self):
+        """Per-clip items (views split over batches) give the same records shared or alone."""
+        views = torch.cat([b[0] for b in TestEvaluateRobustness.loader()])
+        batches = [
+            (
+                views.flatten(0, 1)[j : j + 4, None],
+                torch.tensor([0, 1, 2]).repeat_interleave(2)[j : j + 4],
+                torch.arange(3).repeat_interleave(2)[j : j + 4],
+                torch.arange(2).repeat(3)[j : j + 4],
+            )
+            for j in (0, 4)
+        ]
+        kw = {"perturbations": ["shake", "frame_jitter"], "severities": [2, 4], "seed": 0}
+        rec = rb.evaluate_models(_models(2), batches, **kw)
+        for name, net in _models(2).items():
+            one = rb.evaluate_robustness(net, batches, method=name, **kw)
+            pd.testing.assert_frame_equal(rec[rec.method == name].reset_index(drop=True), one)
+        assert sorted(rec.video.unique()) == [0, 1, 2]
+
+    def test_modes_restored_and_bad_input_named(self):
+        models = _models(2)
+        models["m0"].eval()
+        models["m1"].train()
+        rb.evaluate_models(
+            models, TestEvaluateRobustness.loader()[1:], perturbations=["flash"], severities=[1]
+        )
+        assert models["m0"].training is False and models["m1"].training is True
+        with pytest.raises(ValueError, match="at least one model"):
+            rb.evaluate_models({}, [])
+        with pytest.raises(ValueError, match="'blur'"):
+            rb.evaluate_models(models, [], perturbations=["flash", "blur"])
+        with pytest.raises(ValueError, match="got 7"):
+            rb.evaluate_models(models, [], severities=[1, 7])
+        with pytest.raises(ValueError, match="got '3'"):
+            rb.evaluate_models(models, [], severities=["3"])
+
+
+# ------------------------------------------------------------------------ seeds
+class _Spec:
+    def __init__(self, recipe: str, seed: int) -> None:
+        self.recipe, self.seed = recipe, seed
+
+
+class TestSelectSeeds:
+    SPECS: ClassVar[list] = [_Spec(r, s) for r in ("a", "b") for s in (0, 1, 2)]
+
+    def test_choices(self):
+        def seeds(sel):
+            return [(s.recipe, s.seed) for s in rb.select_seeds(self.SPECS, sel)]
+
+        assert seeds("all") == [(s.recipe, s.seed) for s in self.SPECS]
+        assert seeds("first") == [("a", 0), ("b", 0)]
+        assert seeds("0, 2") == [("a", 0), ("a", 2), ("b", 0), ("b", 2)]
+        assert seeds([1]) == [("a", 1), ("b", 1)]
+        assert [s.seed for s in rb.select_seeds(self.SPECS[1:3], "first")] == [1]
+
+    def test_bad_seeds_are_named(self):
+        with pytest.raises(ValueError, match=r"seeds \[5\] have no run; seeds found: \[0, 1, 2\]"):
+            rb.select_seeds(self.SPECS, "0,5")
+        with pytest.raises(ValueError, match="got 'x'"):
+            rb.select_seeds(self.SPECS, "0,x")
+        with pytest.raises(ValueError, match="got -1"):
+            rb.select_seeds(self.SPECS, [-1])
+
+
+def _seeded_records(n_videos: int, correct_by_seed: dict[int, float], seed: int = 0):
+    """Records of method "a" with a ``seed`` column; accuracy per training seed."""
+    parts = []
+    for s, acc in correct_by_seed.items():
+        parts.append(make_records(n_videos, {"a": acc}, seed=seed + 10 * s).assign(seed=s))
+    return pd.concat(parts, ignore_index=True)
+
+
+class TestSeedBootstrap:
+    def test_point_is_the_mean_over_seeds_and_videos(self):
+        rec = _seeded_records(40, {0: 0.9, 1: 0.5, 2: 0.7})
+        tab = rm.severity_table(rec, n_boot=50, seed=0).set_index(["perturbation", "severity"])
+        means = rec.groupby(["perturbation", "severity"]).correct.mean()
+        for key, acc in means.items():
+            assert tab.loc[key, "accuracy"] == pytest.approx(acc)
+
+    def test_one_seed_column_changes_nothing(self):
+        rec = make_records(30, {"a": 0.8, "b": 0.6})
+        for fn in (rm.severity_table, rm.summary_table):
+            pd.testing.assert_frame_equal(
+                fn(rec, n_boot=100, seed=4), fn(rec.assign(seed=3), n_boot=100, seed=4),
+                check_exact=True,
+            )  # fmt: skip
+
+    def test_seed_resampling_widens_intervals_when_seeds_disagree(self):
+        """Seed 0 always right, seed 1 always wrong: only resampling seeds shows that spread."""
+        base = make_records(200, {"a": 0.7})
+        rec = pd.concat(
+            [base.assign(seed=0, correct=1), base.assign(seed=1, correct=0)], ignore_index=True
+        )
+        two_level = rm.summary_table(rec, n_boot=300, seed=0).set_index("perturbation")
+        videos_only = rm.summary_table(rr.average_over_seeds(rec), n_boot=300, seed=0).set_index(
+            "perturbation"
+        )
+        assert two_level.loc["clean", "accuracy"] == pytest.approx(0.5)
+        assert videos_only.loc["clean", "acc_high"] - videos_only.loc["clean", "acc_low"] < 1e-12
+        assert (
+            two_level.loc["clean", "acc_low"] == 0.0 and two_level.loc["clean", "acc_high"] == 1.0
+        )
+        # identical seeds: the two-level interval is the videos-only one
+        same = pd.concat([base.assign(seed=0), base.assign(seed=1)], ignore_index=True)
+        np.testing.assert_allclose(
+            rm.summary_table(same, n_boot=100, seed=1)[["acc_low", "acc_high"]],
+            rm.summary_table(base, n_boot=100, seed=1)[["acc_low", "acc_high"]],
+        )
+
+    def test_seed_coverage_and_pairing_are_checked(self):
+        rec = _seeded_records(10, {0: 0.8, 1: 0.6})
+        with pytest.raises(ValueError, match="same videos"):
+            rm.severity_table(rec.drop(index=rec.index[(rec.seed == 1) & (rec.video == 3)]))
+        with pytest.raises(ValueError, match="duplicate rows"):
+            rm.severity_table(pd.concat([rec, rec.head(1)]))
+        b = rec[rec.seed == 0].assign(method="b")
+        with pytest.raises(ValueError, match=r"same training seeds, got \[0, 1\] and \[0\]"):
+            rm.paired_difference(pd.concat([rec, b]), "a", "b", n_boot=10)
+        ok = rm.paired_difference(pd.concat([rec, rec.assign(method="b")]), "a", "b", n_boot=20)
+        assert np.allclose(ok.difference, 0)
+
+
+# ------------------------------------------------------------------------ several checkpoints
+def _checkpoint_runs(tmp_path, n_videos: int = 5):
+    """A tiny validation table and runs (method, seed) with their own random checkpoints."""
+    from _data_helpers import smoke
+
+    from tempaug.models import slowfast_smoke
+    from tempaug.train import TrainConfig
+    from tempaug.train.checkpoint import save_checkpoint
+
+    data = smoke("ucf101")
+    table = data.split(1)
+    table = table[table.subset == "test"].head(n_videos).reset_index(drop=True)
+    k = int(table.attrs.get("num_classes", table.label.max() + 1))
+    cfg = TrainConfig.from_dict(
+        {
+            "data": {"val_table": table, "video_root": str(data.video_root), "clip_len": 16,
+                     "crop_size": 32, "num_workers": 0},
+            "eval": {"num_clips": 2, "num_crops": 1, "batch_size": 2},
+        }
+    )  # fmt: skip
+    runs = []
+    for i, (method, seed) in enumerate([("base", 0), ("base", 1), ("temporal", 0)]):
+        path = tmp_path / f"{method}{seed}.pt"
+        net = slowfast_smoke(k, width=8, seed=i)
+        save_checkpoint(
+            path,
+            {"model": net.state_dict(), "model_name": "slowfast_smoke", "model_kwargs": {
+                "num_classes": k, "width": 8}},
+        )  # fmt: skip
+        runs.append(rb.RobustnessRun(method, seed, cfg, path))
+    return table, cfg, runs
+
+
+def test_evaluate_checkpoints_covers_every_video_and_equals_per_run(tmp_path):
+    table, cfg, runs = _checkpoint_runs(tmp_path)
+    kw = {"perturbations": ["flash", "shake"], "severities": [1, 5], "seed": 1}
+    rec = rb.evaluate_checkpoints(runs, max_videos=0, **kw)
+    assert list(rec.columns[:2]) == ["method", "seed"]
+    per_run = rec.groupby(["method", "seed"]).video.apply(set)
+    assert len(per_run) == 3 and all(v == set(table.video) for v in per_run)
+    assert len(rec) == 3 * len(table) * (1 + 2 * 2)
+    for run in runs:
+        one = rb.evaluate_checkpoint(cfg, run.checkpoint, method=run.method, **kw)
+        got = rec[(rec.method == run.method) & (rec.seed == run.seed)]
+        pd.testing.assert_frame_equal(got.drop(columns="seed").reset_index(drop=True), one)
+    sub = rb.evaluate_checkpoints(runs[:1], max_videos=2, **kw)
+    assert sub.video.nunique() == 2
+    assert rb.evaluate_checkpoints(runs[:1], max_videos=99, **kw).video.nunique() == len(table)
+    one_view = rb.evaluate_checkpoints(runs[:1], num_clips=1, **kw)
+    assert one_view.video.nunique() == len(table)
+
+
+def test_evaluate_checkpoints_rejects_bad_runs_and_arguments(tmp_path):
+    import dataclasses
+
+    _, cfg, runs = _checkpoint_runs(tmp_path, n_videos=1)
+    with pytest.raises(ValueError, match="at least one run"):
+        rb.evaluate_checkpoints([])
+    with pytest.raises(ValueError, match=r"repeated \(method, seed\) pairs \[\('base', 0\)\]"):
+        rb.evaluate_checkpoints([runs[0], runs[0]])
+    other = dataclasses.replace(cfg, eval=dataclasses.replace(cfg.eval, num_clips=3))
+    with pytest.raises(ValueError, match="'temporal', seed 0\\) evaluates different views"):
+        rb.evaluate_checkpoints([runs[0], dataclasses.replace(runs[2], cfg=other)])
+    with pytest.raises(ValueError, match="'zoom'"):
+        rb.evaluate_checkpoints(runs, perturbations=["zoom"])
+    with pytest.raises(ValueError, match="got 6"):
+        rb.evaluate_checkpoints(runs, severities=[6])
+    with pytest.raises(ValueError, match="max_videos must be an int >= 0, got -1"):
+        rb.evaluate_checkpoints(runs, max_videos=-1)
+    with pytest.raises(ValueError, match="num_clips must be an int >= 1"):
+        rb.evaluate_checkpoints(runs, num_clips=0)

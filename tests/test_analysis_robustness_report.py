@@ -99,3 +99,26 @@ def test_key_perturbations_exist(p):
     from tempaug.analysis.perturbations import PERTURBATIONS
 
     assert p in PERTURBATIONS
+
+
+def test_caption_names_the_seeds_views_and_what_the_intervals_resample():
+    kw = {"n_videos": 480, "subset": False, "severities": [1, 2, 3, 4, 5], "seed": 0, "n_boot": 9}
+    several = rr.robustness_caption(PARAMS, seeds=[2, 0, 1], views=2, **kw)
+    assert "480 validation videos, 2 view(s) each, severities [1, 2, 3, 4, 5]" in several
+    assert "3 training seed(s) [0, 1, 2]" in several
+    assert "bootstrap over videos and training seeds (two-level) (9 replicates)" in several
+    one = rr.robustness_caption(PARAMS, seeds=[0], **kw)
+    assert "1 training seed(s) [0]" in one and "bootstrap over videos (9 replicates)" in one
+    assert "view(s)" not in one
+
+
+def test_report_tables_from_records_with_several_seeds():
+    recs = pd.concat(
+        [records(seed=0).assign(seed=0), records(seed=1).assign(seed=1)], ignore_index=True
+    )
+    summary = rm.summary_table(recs, n_boot=40, seed=0)
+    averaged = rm.summary_table(rr.average_over_seeds(recs), n_boot=40, seed=0)
+    np.testing.assert_allclose(summary["accuracy"], averaged["accuracy"])
+    comp, a, b = rr.temporal_vs_spatial(recs, ["flash", "gaussian_noise"], n_boot=40, seed=0)
+    assert (a, b) == ("randaug_temporal_plus", "randaug_spatial") and len(comp) == 3
+    assert "Paired difference" in rr.robustness_report(summary, "Caption.", comp, a, b)

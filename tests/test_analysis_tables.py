@@ -117,9 +117,11 @@ def test_collect_runs_reads_records_from_disk(tmp_path):
     (run / "run.json").write_text(
         json.dumps({**rec("ucf101_val", "baseline"), "scores_path": "scores.csv"})
     )
+    (run / "metrics.json").write_text(json.dumps({"train_top1": 71.5, "num_classes": 12}))
     df = T.collect_runs(tmp_path)
     assert list(df.columns) == list(T.RUN_COLUMNS)
     assert df.loc[0, "scores_path"] == str(run / "scores.csv")
+    assert df.loc[0, "train_top1"] == 71.5 and df.loc[0, "num_classes"] == 12
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "run.json").write_text(json.dumps({"benchmark": "ucf101_val", "seed": 0}))
     with pytest.raises(ValueError, match="recipe"):
@@ -166,9 +168,11 @@ def test_summarize_rejects_repeated_seed():
 
 def test_format_value():
     assert T.format_value(12.345) == "12.35"
-    assert T.format_value(12.345, 0.5, 3) == "12.35 ± 0.50 (n=3)"
+    assert T.format_value(12.345, 10.1, 14.5, 3) == "12.35 [10.10, 14.50]"
+    assert T.format_value(12.345, 10.1, 14.5, 3, marks="†‡") == "12.35 [10.10, 14.50] †‡"
     assert T.format_value(math.nan) == "—"
-    assert T.format_value(10.0, math.nan, 1) == "10.00"
+    assert T.format_value(10.0, 1.0, 2.0, 0) == "—"
+    assert T.format_value(10.0, math.nan, math.nan, 1) == "10.00"
 
 
 # ------------------------------------------------------------------------------ the tables
@@ -208,8 +212,17 @@ def test_table2_picks_best_grid_point_per_mode(reference):
     ]
     assert list(zip(t2["N"][1:], t2["M"][1:], strict=True)) == [(2, 5), (1, 3), (2, 5), (1, 3)]
     assert t2.loc[1, "top1"] == pytest.approx(50.5)  # mean of seeds 0, 1 (50, 51)
-    assert t2.loc[1, "n_seeds"] == 2
-    assert t2.loc[1, "top1_std"] == pytest.approx(np.std([50, 51], ddof=1))
+    assert t2.loc[1, "n_replicates"] == 2
+    # hand-written records have no per-video scores: no interval, no test, the Δ of the means
+    assert math.isnan(t2.loc[1, "top1_ci_lo"]) and math.isnan(t2.loc[1, "p_vs_baseline"])
+    assert t2.loc[1, "delta_vs_baseline"] == pytest.approx(50.5 - 30.5)
+    assert list(t2["counterpart"]) == [
+        "",
+        "",
+        "randaug_spatial",
+        "randaug_spatial",
+        "randaug_spatial",
+    ]
     # the paper's numbers are beside ours, untouched
     assert list(t2["paper_top1"]) == [49.37, 66.87, 67.33, 69.23, 68.24]
     grid = T.randaug_grid_table(runs)
@@ -269,7 +282,8 @@ def test_table6_splits_and_average(reference):
     assert row["split2_top1"] == pytest.approx(20.0 + i + 1.0)  # mean of seeds 0 and 2
     assert row["avg_top1"] == pytest.approx(np.mean([10 + i + 1, 20 + i + 1, 30 + i + 1]))
     assert row["avg_top5"] == pytest.approx(52.0)
-    assert row["split2_n_seeds"] == 2 and row["avg_n_seeds"] == 2
+    assert row["split2_n_replicates"] == 2 and row["avg_n_replicates"] == 6
+    assert row["avg_counterpart"] == row["split1_counterpart"] == "cutmix"
     assert row["split1_paper_top1"] == 34.97 and row["avg_paper_top1"] == 34.36
     with pytest.raises(T.MissingRunsError, match="split 3"):
         T.table6(
@@ -357,7 +371,10 @@ def test_table7_and_8(tmp_path, reference):
         )
         want.append(100.0 * np.mean(mean.argmax(1) == frames[0]["label"].to_numpy()))
     assert ens["top1"] == pytest.approx(np.mean(want))
-    assert ens["n_seeds"] == 2
+    assert ens["n_replicates"] == 2
+    assert ens["counterpart"] == "test/randaugt"
+    assert ens["top1_ci_lo"] <= ens["top1"] <= ens["top1_ci_hi"]  # test runs carry scores
+    assert 0 < ens["p_vs_baseline"] <= 1 and 0 < ens["p_vs_counterpart"] <= 1
     assert ens["paper_top1"] == 86.04 and math.isnan(ens["paper_top5"])
     assert t7.set_index("key").loc["val/randaugt", "top1"] == 45.0
     t8 = T.table8(t7, reference, backbone="SlowFast (smoke)")
@@ -396,7 +413,7 @@ def test_render_and_write(tmp_path, reference):
         "Top-5 (ours)",
         "Top-5 (paper)",
     ]
-    assert disp.loc[0, "Top-1 (ours)"] == "31.00 ± 1.00 (n=3)"
+    assert disp.loc[0, "Top-1 (ours)"] == "31.00"  # no per-video scores: no interval
     assert disp.loc[0, "Top-1 (paper)"] == "49.37"
     csv_path, md_path = T.write_table(rendered, tmp_path / "tables", "table2")
     md = md_path.read_text()
@@ -438,3 +455,188 @@ def test_evaluation_summary_reads_the_score_files(tmp_path):
     assert f"during these runs: {3 * len(counted)}." in summary
     with pytest.raises(ValueError, match="no per-video scores"):
         T.evaluation_summary(runs[runs["benchmark"] == "ucf101_val"])
+
+
+# ------------------------------------------------------------------------------ intervals, marks
+
+
+def write_run(folder, record, correct, labels, num_classes, *, train_top1=None, rng):
+    """A run folder as the pipeline leaves it: run.json, metrics.json and scores.csv whose
+    top-1 (and top-5) correctness per video is ``correct``."""
+    folder.mkdir(parents=True)
+    s = rng.random((len(labels), num_classes)) * 0.5
+    rows = np.arange(len(labels))
+    s[rows, labels] = np.where(correct, 1.0, -1.0)  # wrong: the label scores lowest
+    df = pd.DataFrame({"video": [f"v{i:03d}" for i in rows], "label": labels})
+    for k in range(num_classes):
+        df[f"score_{k}"] = s[:, k]
+    df.to_csv(folder / "scores.csv", index=False)
+    top1 = T.topk_accuracy(df, 1)
+    (folder / "run.json").write_text(
+        json.dumps(
+            {**record, "top1": top1, "top5": T.topk_accuracy(df, 5), "scores_path": "scores.csv"}
+        )
+    )
+    metrics = {"top1": top1, "num_classes": num_classes}
+    if train_top1 is not None:
+        metrics["train_top1"] = train_top1
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+
+
+def table3_runs(root, *, num_classes=20, seeds=(0, 1, 2), n_videos=160):
+    """Table 3 runs on disk: CutOut and CubeCutOut score exactly as the baseline (40 %),
+    FrameCutOut is right on ~27 more points of the videos."""
+    rng = np.random.default_rng(11)
+    labels = rng.integers(0, num_classes, n_videos)
+    for s in seeds:
+        base = rng.random(n_videos) < 0.4
+        gain = rng.random(n_videos) < 0.45
+        for recipe, correct in (
+            ("baseline", base),
+            ("cutout", base),
+            ("framecutout", base | gain),
+            ("cubecutout", base),
+        ):
+            record = {"benchmark": "ucf101_val", "recipe": recipe, "seed": s, "split": None}
+            train = 80.0 + s if recipe == "baseline" else 50.0
+            write_run(
+                root / "ucf101_val" / recipe / f"seed{s}",
+                record,
+                correct,
+                labels,
+                num_classes,
+                train_top1=train,
+                rng=rng,
+            )
+    return T.collect_runs(root / "ucf101_val")
+
+
+def test_table3_intervals_marks_and_caption(tmp_path, reference):
+    runs = table3_runs(tmp_path)
+    t3 = T.ablation_table(runs, reference, table=3, n_boot=500)
+    row = t3.set_index("key")
+    for key in row.index:
+        assert row.loc[key, "top1_ci_lo"] <= row.loc[key, "top1"] <= row.loc[key, "top1_ci_hi"]
+        assert row.loc[key, "n_replicates"] == 3 and row.loc[key, "num_classes"] == 20
+    # the cell's mean is the mean over seeds of the score files' accuracy (= the records' top1)
+    base_runs = runs[runs["recipe"] == "baseline"]
+    assert row.loc["baseline", "top1"] == pytest.approx(base_runs["top1"].mean())
+    assert row.loc["framecutout", "p_vs_baseline"] < 0.05
+    assert row.loc["framecutout", "p_vs_counterpart"] < 0.05
+    assert row.loc["framecutout", "delta_vs_baseline"] > 15
+    assert row.loc["cutout", "p_vs_baseline"] == 1.0 and row.loc["cutout", "delta_vs_baseline"] == 0
+    assert row.loc["cubecutout", "p_vs_counterpart"] == 1.0
+    assert list(t3["counterpart"]) == ["", "", "cutout", "cutout"]
+    assert row.loc["baseline", "train_top1"] == pytest.approx(81.0)  # mean of 80, 81, 82
+
+    rendered = T.render_table(3, t3, "Table 3 — Data Deleting Results.")
+    disp = rendered.display.set_index("Method")["Top-1 (ours)"]
+    assert disp["FrameCutOut"].endswith(f"] {T.MARK_BASELINE}{T.MARK_COUNTERPART}")
+    assert disp["CutOut"].endswith("]") and disp["Baseline"].endswith("]")
+    assert disp["CubeCutOut"].endswith("]")
+    assert "Top-5 (ours)" in rendered.display.columns  # 5/20 = 25 % < 50 %
+    cap = rendered.caption
+    assert "K = 20 classes" in cap and "n = 3 seeds per cell" in cap
+    assert T.PAIRED_TEST in cap and "95 % hierarchical percentile bootstrap CI" in cap
+    gap = 81.0 - row.loc["baseline", "top1"]
+    assert "running training top-1 of the last epoch 81.00" in cap
+    assert f"validation top-1 {row.loc['baseline', 'top1']:.2f}" in cap
+    assert f"gap (train − validation) {gap:+.2f} points (mean over 3 replicates)" in cap
+    assert "omitted" not in cap
+
+    csv_path, _ = T.write_table(rendered, tmp_path / "tables", "table3")
+    back = pd.read_csv(csv_path, skiprows=1)
+    for col in ("top1", "top1_ci_lo", "top1_ci_hi", "n_replicates", "p_vs_baseline",
+                "p_vs_counterpart", "delta_vs_baseline", "delta_vs_counterpart", "paper_top1",
+                "top5", "paper_top5"):  # fmt: skip
+        assert col in back.columns, col
+    assert back["p_vs_baseline"].tolist()[1:] == pytest.approx(
+        t3["p_vs_baseline"].tolist()[1:], abs=1e-4
+    )
+
+
+def test_top5_columns_go_where_chance_is_half_or_more(tmp_path, reference):
+    t3 = T.ablation_table(
+        table3_runs(tmp_path, num_classes=6, seeds=(0,)), reference, table=3, n_boot=200
+    )
+    rendered = T.render_table(3, t3, "Table 3 — Data Deleting Results.")
+    assert list(rendered.display.columns) == ["Method", "Top-1 (ours)", "Top-1 (paper)"]
+    assert not [c for c in rendered.data.columns if "top5" in c]
+    assert "Top-5 omitted: chance 5/K = 5/6 ≥ 50 %" in rendered.caption
+    # one replicate: the caption says the interval is a bootstrap over videos only
+    assert "n = 1 seed per cell (one replicate: the interval is a bootstrap over videos only)" in (
+        rendered.caption
+    )
+    assert not T.show_top5(t3) and T.show_top5(t3.assign(num_classes=10)) is False
+    assert T.show_top5(t3.assign(num_classes=11))
+
+
+def test_paired_tests_need_the_same_seeds(tmp_path, reference):
+    runs = table3_runs(tmp_path, seeds=(0, 1))
+    runs = runs[~((runs["recipe"] == "cubecutout") & (runs["seed"] == 1))]
+    with pytest.raises(ValueError, match=r"cubecutout vs baseline.*missing from A \['1'\]"):
+        T.ablation_table(runs, reference, table=3, n_boot=100)
+
+
+@pytest.mark.parametrize("layout", ["new", "old"])
+def test_table6_from_either_hmdb_layout(tmp_path, reference, layout):
+    """Table 6 reads runs by their records only: hmdb51/<recipe>/split<k>/seed<s> (new) or
+    hmdb51-split<k>/<recipe>/seed<s> (old) give the same table."""
+    recipes = {"framecutmix": "framecutmix_a5", "cubecutmix": "cubecutmix_a2"}
+    rng = np.random.default_rng(3)
+    for split in (1, 2, 3):
+        n = 60 + split  # each split has its own test videos
+        labels = rng.integers(0, 12, n)
+        base = rng.random(n) < 0.3
+        for i, (key, _) in enumerate(T.TABLE6_ROWS):
+            recipe = recipes.get(key, key)
+            correct = base | (rng.random(n) < (0.6 if key == "fademixup" else 0.0))
+            folder = (
+                tmp_path / "hmdb51" / recipe / f"split{split}" / "seed0"
+                if layout == "new"
+                else tmp_path / f"hmdb51-split{split}" / recipe / "seed0"
+            )
+            record = {"benchmark": "hmdb51", "recipe": recipe, "seed": 0, "split": split}
+            write_run(folder, record, correct, labels, 12, train_top1=70.0 + i, rng=rng)
+    runs = T.collect_runs(tmp_path / "hmdb51" if layout == "new" else tmp_path)
+    t6 = T.table6(runs, reference, recipes=recipes, n_boot=300).set_index("key")
+    assert (t6["split1_n_replicates"] == 1).all() and (t6["avg_n_replicates"] == 3).all()
+    means = t6[[f"split{k}_top1" for k in (1, 2, 3)]].mean(axis=1)
+    assert (t6["avg_top1"] - means).abs().max() < 1e-9
+    assert t6.loc["fademixup", "avg_p_vs_baseline"] < 0.05
+    assert t6.loc["fademixup", "avg_p_vs_counterpart"] < 0.05  # vs MixUp (= baseline here)
+    assert t6.loc["fademixup", "avg_counterpart"] == "mixup"
+    assert t6.loc["cutout", "avg_p_vs_baseline"] == 1.0
+    rendered = T.render_table(6, t6.reset_index(), "Table 6 — HMDB51.")
+    cap = rendered.caption
+    assert "K = 12 classes" in cap and "n = 1 seed per cell" in cap
+    assert "Average: n = 3 split × seed replicates per cell" in cap
+    assert "Baseline (all splits): running training top-1 of the last epoch 70.00" in cap
+    assert "gap (train − test)" in cap and T.PAIRED_TEST in cap
+    disp = rendered.display.set_index("Method")
+    assert disp.loc["FadeMixUp", "Average Top-1 (ours)"].endswith(
+        T.MARK_BASELINE + T.MARK_COUNTERPART
+    )
+    assert "Split-2 Top-5 (ours)" in disp.columns  # 5/12 < 50 %
+
+
+def test_table7_and_8_captions_name_both_baselines(tmp_path, reference):
+    members = ["randaugt_fademixup", "randaugt_framecutmixup", "randaugt_mixup"]
+    recs = [
+        {**r, "train_top1": 90.0} if r["recipe"] == "baseline" else r
+        for r in vip_records(tmp_path, seeds=(0, 1, 2))
+    ]
+    runs = T.collect_runs(records=recs)
+    t7 = T.table7(runs, reference, ensemble_members=members, n_boot=200)
+    cap7 = T.render_table(7, t7, "Table 7 — VIPriors.").caption
+    assert "Baseline (validation): running training top-1 of the last epoch 90.00" in cap7
+    assert "Baseline (test): running training top-1 of the last epoch 90.00" in cap7
+    assert "K = 4 classes" in cap7 and "n = 3 seeds per cell" in cap7
+    assert "Top-5 omitted: chance 5/K = 5/4" in cap7
+    t8 = T.table8(t7, reference, backbone="SlowFast (smoke)")
+    r8 = T.render_table(8, t8, "Table 8 — entries.")
+    assert "Our test baseline: running training top-1 of the last epoch 90.00" in r8.caption
+    assert T.PAIRED_TEST in r8.caption and "K = 4 classes" in r8.caption
+    ours = r8.display[r8.display["Entry"] == "Ours (ensemble)"]["Top-1 (ours)"].iloc[0]
+    assert "[" in ours  # the ensemble's interval, from the members' score files
+    assert r8.display["Top-1 (ours)"].tolist()[:3] == ["—"] * 3

@@ -8,9 +8,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tempaug.analysis import rendering, run_records, scores, table_builders, table_rows, tables
+from tempaug.analysis import (
+    rendering,
+    run_records,
+    scores,
+    statistics,
+    table_builders,
+    table_rows,
+    tables,
+)
 
-MODULES = (rendering, run_records, scores, table_builders, table_rows)
+MODULES = (rendering, run_records, scores, statistics, table_builders, table_rows)
 
 
 def test_every_tables_name_is_the_split_modules_object():

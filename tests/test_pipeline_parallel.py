@@ -171,7 +171,7 @@ def test_stage_times_report_the_overhead_of_training_runs(tmp_path: Path):
     md = parallel.write_stage_times(results, tmp_path / "times", jobs=2)
     text = md.read_text()
     assert "| overhead (papermill, kernel, imports, data tables, publishing) | 5.0 |" in text
-    assert "| wall time of the stage | 40.0 |" in text and "3 training runs" in text
+    assert "| wall time of the stage | 40.0 |" in text and "3 training stages" in text
     rows = (tmp_path / "times.csv").read_text().splitlines()
     assert rows[0] == "stage,ok,seconds,fit_seconds,overhead_seconds"
     assert rows[1] == "prepare,1,20.00,," and rows[3] == "run@b,1,50.00,44.00,6.00"
@@ -187,6 +187,28 @@ def test_longest_stages_start_first(tmp_path: Path):
         "stage,ok,seconds,fit_seconds,overhead_seconds\nrun@a,1,10.0,,\nrun@b,1,140.0,,\n"
     )
     previous = parallel._previous_times(csv_path)
-    order = parallel._longest_first([Stage("run@a"), Stage("run@b"), Stage("run@new")], previous)
-    assert [s.name for s in order] == ["run@new", "run@b", "run@a"]  # unknown, then longest
+    order = parallel._longest_first([Stage("run@a"), Stage("run@b"), Stage("new")], previous)
+    assert [s.name for s in order] == ["new", "run@b", "run@a"]  # unknown, then longest
+    # a new member of a known group is estimated by its group's median (75 s here)
+    more = {**previous, "run@c": 75.0, "slow@x": 100.0}
+    order = parallel._longest_first([Stage("run@a"), Stage("slow@y"), Stage("run@new")], more)
+    assert [s.name for s in order] == ["slow@y", "run@new", "run@a"]
     assert parallel._previous_times(tmp_path / "missing.csv") == {}
+
+
+def test_cpu_slots_pass_their_share_of_the_cores(tmp_path: Path, monkeypatch):
+    import queue
+    from types import SimpleNamespace
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    cmd = f"{sys.executable} -c \"import os; print(os.environ.get('OMP_NUM_THREADS'))\""
+    slots: queue.Queue = queue.Queue()
+    slots.put(None)
+    lines: list[str] = []
+    stage = SimpleNamespace(name="s", cmd=cmd)
+    assert parallel._run_one(stage, tmp_path, tmp_path, slots, lines.append, 3).ok
+    assert "[s] 3" in lines
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")  # the caller's own setting wins
+    lines.clear()
+    assert parallel._run_one(stage, tmp_path, tmp_path, slots, lines.append, 3).ok
+    assert "[s] 7" in lines

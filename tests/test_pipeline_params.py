@@ -118,12 +118,35 @@ def test_planned_runs(params):
         * len(params["profile"]["randaug_grid"]["num_ops"])
         * len(params["profile"]["randaug_grid"]["magnitude"])
     )
-    assert len(runs) == len(params["seeds"]) * (n_grid + 16 + 3 * 14 + 5)
+    n_hmdb = 3 * 14 * len(params["experiments"]["hmdb51"]["seeds"])
+    assert len(runs) == len(params["seeds"]) * (n_grid + 16 + 5) + n_hmdb
     paper = copy.deepcopy(params)
     paper["profile"] = paper["profiles"]["paper"]
-    assert len(pipeline.planned_runs(paper)) == len(params["seeds"]) * (4 * 9 + 16 + 42 + 5)
+    assert len(pipeline.planned_runs(paper)) == len(params["seeds"]) * (4 * 9 + 16 + 5) + n_hmdb
     spec = pipeline.RunSpec("hmdb51", "cutmix", 1, split=2)
-    assert spec.run_id == "hmdb51-split2/cutmix/seed1"
+    assert spec.run_id == "hmdb51/cutmix/split2/seed1" and spec.stage_id == "hmdb51/cutmix"
+
+
+def test_stage_runs_are_the_replicates_of_one_configuration(params):
+    stage = pipeline.stage_runs(params, "ucf101_val", "cutmix")
+    assert [r.seed for r in stage] == params["seeds"]
+    assert {r.stage_id for r in stage} == {"ucf101_val/cutmix"}
+    hmdb = pipeline.stage_runs(params, "hmdb51", "mixup")
+    exps = params["experiments"]["hmdb51"]
+    assert {(r.split, r.seed) for r in hmdb} == {
+        (k, s) for k in exps["splits"] for s in exps["seeds"]
+    }
+    grid = params["profile"]["randaug_grid"]
+    n, m = grid["num_ops"][0], grid["magnitude"][0]
+    point = pipeline.stage_runs(params, "ucf101_val", "randaug_mix", num_ops=n, magnitude=m)
+    assert len(point) == len(params["seeds"]) and all(r.grid_point for r in point)
+    # every planned run belongs to exactly one stage
+    planned = pipeline.planned_runs(params)
+    assert len({r.stage_id for r in planned}) == len(
+        {(r.benchmark, r.recipe, r.num_ops, r.magnitude) for r in planned}
+    )
+    with pytest.raises(pipeline.PipelineError, match="hmdb51/randaug_mix"):
+        pipeline.stage_runs(params, "hmdb51", "randaug_mix")  # not in the HMDB-51 matrix
     assert pipeline.RunSpec("ucf101_val", "randaug_mix", 0, num_ops=3, magnitude=10).run_id == (
         "ucf101_val/randaug_mix-n3-m10/seed0"
     )

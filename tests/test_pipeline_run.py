@@ -50,7 +50,10 @@ def test_prepare_writes_split_tables_and_report(prepared):
     assert not Path(meta["ucf101"]["video_root"]).is_absolute()  # relative to the project root
     assert (tmp / meta["ucf101"]["video_root"]).is_dir()
     assert out.report["decodable"].all()
-    assert "unreadable and left out of every table: 0" in (tmp / "splits" / "data_report.md").read_text()
+    assert (
+        "unreadable and left out of every table: 0"
+        in (tmp / "splits" / "data_report.md").read_text()
+    )
     counts = pd.read_csv(tmp / "splits" / "class_counts.csv")
     assert list(counts.columns[:2]) == ["table", "class_name"]
     assert counts[counts["table"] == "ucf101_vipriors"][
@@ -130,7 +133,9 @@ def test_train_config_rejects_unknown_recipe_and_bad_grid(params, prepared):
 def test_caption_names_profile_and_data(params):
     cap = tables.caption(params, 4, "Data Cut-and-paste Results", "ucf101_val")
     assert cap.startswith("Table 4 — Data Cut-and-paste Results.")
-    assert "profile `synthetic`" in cap and "NOT the real dataset" in cap and "1 seed (0)" in cap
+    seeds = params["seeds"]
+    named = f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''} ({', '.join(map(str, seeds))})"
+    assert "profile `synthetic`" in cap and "NOT the real dataset" in cap and named in cap
     assert "paper_reference.csv" in cap
 
 
@@ -171,4 +176,5 @@ def test_prepare_keeps_the_chosen_classes(params, tmp_path):
 def test_caption_with_seeds_and_evaluation(params):
     many = {**params, "seeds": [0, 1, 2]}
     cap = tables.caption(many, 6, "HMDB", "hmdb51", "Evaluated on 24 videos.")
-    assert "3 seeds, mean ± sample std" in cap and "Evaluated on 24 videos." in cap
+    assert "1 seed (0) on each of 3 splits" in cap and "Evaluated on 24 videos." in cap
+    assert "3 seeds (0, 1, 2)" in tables.caption(many, 4, "X", "ucf101_val")

@@ -1,9 +1,15 @@
 """Tables as Markdown and CSV, with captions that say which profile and data made them.
 
-A finished table (:class:`RenderedTable`) pairs the numeric data (CSV) with its string form
-(Markdown): our numbers and the paper's in separate, labelled columns, mean ± sample std over
-seeds. Every caption names the profile, the dataset (generated or real) and the paper's table,
-as DESIGN.md's "honesty of results" asks.
+A finished table (:class:`RenderedTable`) pairs the numeric data (CSV: means, interval bounds,
+replicate counts, differences and p-values, so a reader can recompute every mark) with its string
+form (Markdown): our numbers and the paper's in separate, labelled columns. A cell of ours reads
+``mean [lo, hi]`` — the mean over replicates and its 95 % hierarchical bootstrap interval
+(:mod:`tempaug.analysis.statistics`) — followed by :data:`MARK_BASELINE` when the method differs
+from the baseline and :data:`MARK_COUNTERPART` when it differs from its spatial counterpart
+(paired test, top-1). Every caption names the profile, the dataset (generated or real), the
+paper's table, the class count, the replicates, the test, and the baseline's train–evaluation gap
+(:func:`evidence`), as DESIGN.md's "honesty of results" asks. Top-5 columns are kept only where
+top-5 chance (5/K) is below 50 %.
 """
 
 from __future__ import annotations
@@ -17,21 +23,31 @@ from typing import Any
 import pandas as pd
 
 from tempaug.analysis.scores import _score_columns, read_scores
+from tempaug.analysis.statistics import ALPHA, CELL_INTERVAL, PAIRED_TEST
 from tempaug.analysis.table_rows import RANDAUG_MODES
 from tempaug.io import atomic_write_text
 
 __all__ = [
+    "MARK_BASELINE",
+    "MARK_COUNTERPART",
     "RenderedTable",
     "caption",
     "data_note",
     "evaluation_summary",
+    "evidence",
     "format_value",
     "markdown_table",
     "publish_table",
     "render_grid_table",
     "render_table",
+    "show_top5",
     "write_table",
 ]
+
+#: Appended to a cell of ours whose top-1 differs from the baseline's (p < α).
+MARK_BASELINE = "†"
+#: Appended to a cell of ours whose top-1 differs from its spatial counterpart's (p < α).
+MARK_COUNTERPART = "‡"
 
 
 @dataclass(frozen=True)
@@ -43,17 +59,77 @@ class RenderedTable:
     caption: str
 
 
-def format_value(mean: float, std: float = math.nan, n: int = 1, *, decimals: int = 2) -> str:
-    """``"12.34"`` for one seed, ``"12.34 ± 0.56 (n=3)"`` for several, ``"—"`` for no value."""
-    if mean is None or (isinstance(mean, float) and math.isnan(mean)) or n == 0:
+def format_value(
+    mean: float,
+    lo: float = math.nan,
+    hi: float = math.nan,
+    n: int = 1,
+    *,
+    decimals: int = 2,
+    marks: str = "",
+) -> str:
+    """``"12.34 [10.10, 14.50] †"``: mean, 95 % interval, marks; ``"12.34"`` without an interval;
+    ``"—"`` for no value (``n == 0`` or NaN mean)."""
+    if mean is None or _nan(mean) or n == 0:
         return "—"
-    if n > 1 and std is not None and not math.isnan(std):
-        return f"{mean:.{decimals}f} ± {std:.{decimals}f} (n={int(n)})"
-    return f"{mean:.{decimals}f}"
+    text = f"{mean:.{decimals}f}"
+    if not (_nan(lo) or _nan(hi)):
+        text += f" [{lo:.{decimals}f}, {hi:.{decimals}f}]"
+    return f"{text} {marks}" if marks else text
+
+
+def _nan(v: object) -> bool:
+    try:
+        return math.isnan(float(v))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return True
+
+
+def _marks(row: Mapping[str, Any], prefix: str = "") -> str:
+    out = ""
+    for vs, mark in (("baseline", MARK_BASELINE), ("counterpart", MARK_COUNTERPART)):
+        p = row.get(f"{prefix}p_vs_{vs}", math.nan)
+        if not _nan(p) and float(p) < ALPHA:
+            out += mark
+    return out
+
+
+def _cells(df: pd.DataFrame, metric: str, prefix: str = "", *, marks: bool = True) -> list[str]:
+    """Display strings of our ``metric`` column (marks on top-1 only: the tests are on top-1)."""
+    out = []
+    for _, row in df.iterrows():
+        out.append(
+            format_value(
+                row[f"{prefix}{metric}"],
+                row.get(f"{prefix}{metric}_ci_lo", math.nan),
+                row.get(f"{prefix}{metric}_ci_hi", math.nan),
+                int(row.get(f"{prefix}n_replicates", 1)),
+                marks=_marks(row, prefix) if marks and metric == "top1" else "",
+            )
+        )
+    return out
 
 
 def _paper_str(v: float, decimals: int = 2) -> str:
     return "—" if v is None or math.isnan(v) else f"{v:.{decimals}f}"
+
+
+def _num_classes(df: pd.DataFrame) -> int:
+    """The class count of a table's runs (0 when unknown)."""
+    cols = [c for c in df.columns if str(c).endswith("num_classes")]
+    k = [int(v) for c in cols for v in df[c] if not _nan(v) and int(v) > 0]
+    return max(k) if k else 0
+
+
+def show_top5(df: pd.DataFrame) -> bool:
+    """Whether a table keeps its top-5 columns: top-5 chance 5/K below 50 % (or K unknown)."""
+    k = _num_classes(df)
+    return k == 0 or 5 / k < 0.5
+
+
+def _metrics(df: pd.DataFrame) -> tuple[tuple[str, str], ...]:
+    both = (("top1", "Top-1"), ("top5", "Top-5"))
+    return both if show_top5(df) else both[:1]
 
 
 def _display(table: int, df: pd.DataFrame) -> pd.DataFrame:
@@ -64,10 +140,7 @@ def _display(table: int, df: pd.DataFrame) -> pd.DataFrame:
         out["Backbone"] = df["backbone"]
         out["Two-stream"] = df["two_stream"]
         out["Ensemble"] = df["ensemble"]
-        out["Top-1 (ours)"] = [
-            format_value(m, s, n, decimals=2)
-            for m, s, n in zip(df["top1"], df["top1_std"], df["n_seeds"], strict=True)
-        ]
+        out["Top-1 (ours)"] = _cells(df, "top1")
         out["Top-1 (paper)"] = [_paper_str(v, 1) for v in df["paper_top1"]]
         return out
     if table == 6:
@@ -75,16 +148,11 @@ def _display(table: int, df: pd.DataFrame) -> pd.DataFrame:
         for s in [
             c[: -len("_top1")]
             for c in df.columns
-            if c.endswith("_top1") and not c.endswith("paper_top1")
+            if c.endswith("_top1") and not c.endswith(("paper_top1", "train_top1"))
         ]:
             name = "Average" if s == "avg" else f"Split-{s.removeprefix('split')}"
-            for m, mlabel in (("top1", "Top-1"), ("top5", "Top-5")):
-                out[f"{name} {mlabel} (ours)"] = [
-                    format_value(a, b, c)
-                    for a, b, c in zip(
-                        df[f"{s}_{m}"], df[f"{s}_{m}_std"], df[f"{s}_n_seeds"], strict=True
-                    )
-                ]
+            for m, mlabel in _metrics(df):
+                out[f"{name} {mlabel} (ours)"] = _cells(df, m, f"{s}_")
                 out[f"{name} {mlabel} (paper)"] = [_paper_str(v) for v in df[f"{s}_paper_{m}"]]
         return out
     if table == 7:
@@ -100,12 +168,18 @@ def _display(table: int, df: pd.DataFrame) -> pd.DataFrame:
                 "" if math.isnan(n) else f"{int(n)}, {int(m)}"
                 for n, m in zip(df["N"], df["M"], strict=True)
             ]
-    for m, mlabel in (("top1", "Top-1"), ("top5", "Top-5")):
-        out[f"{mlabel} (ours)"] = [
-            format_value(a, b, c)
-            for a, b, c in zip(df[m], df[f"{m}_std"], df["n_seeds"], strict=True)
-        ]
+    for m, mlabel in _metrics(df):
+        out[f"{mlabel} (ours)"] = _cells(df, m)
         out[f"{mlabel} (paper)"] = [_paper_str(v) for v in df[f"paper_{m}"]]
+    return out
+
+
+def _drop_top5(df: pd.DataFrame) -> pd.DataFrame:
+    """The numeric table without top-5 columns where they are not shown (:func:`show_top5`)."""
+    if show_top5(df):
+        return df
+    out = df.drop(columns=[c for c in df.columns if "top5" in str(c)])
+    out.attrs = dict(df.attrs)
     return out
 
 
@@ -138,7 +212,10 @@ def caption(
     """The caption of a table: what it reproduces and which profile and data produced our numbers.
 
     Args:
-        params: the pipeline parameters the runs used (``profile``, ``seeds``).
+        params: the pipeline parameters the runs used (``profile``, ``seeds``; for HMDB-51
+            ``experiments.hmdb51.seeds`` / ``splits``). The statistics
+            (class count, replicates, intervals, tests, baseline gap) are appended by
+            :func:`render_table` (:func:`evidence`), from the table's data.
         table: the paper's table number.
         title: the paper's title of the table.
         benchmark: ``ucf101_val``, ``hmdb51``, ``vipriors_test`` or ``challenge`` (Table 8).
@@ -157,18 +234,20 @@ def caption(
         )
     else:
         data = "the real dataset"
-    runs = (
-        f"{len(seeds)} seeds, mean ± sample std (n = seeds)"
-        if len(seeds) > 1
-        else f"1 seed ({seeds[0]})"
-    )
+    if benchmark == "hmdb51":  # HMDB-51's replicates are its splits, each with its own seeds
+        hmdb = params.get("experiments", {}).get("hmdb51", {})
+        seeds = list(hmdb.get("seeds", [0]))
+        splits = list(hmdb.get("splits", [1, 2, 3]))
+    runs = f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''} ({', '.join(map(str, seeds))})"
+    if benchmark == "hmdb51":
+        runs += f" on each of {len(splits)} split{'s' if len(splits) > 1 else ''}"
     return (
         f"Table {table} — {title}. {_DATASETS.get(benchmark, benchmark)}. "
         f"Ours: profile `{profile['name']}`, {data}; {profile['backbone']}, {epochs} epochs, {runs}."
         + (f" {evaluation}" if evaluation else "")
         + f" Paper: Kim et al., ECCV-W 2020, Table {table} (SlowFast-50 trained from scratch on the "
         "real data), transcribed in results/paper_reference.csv and shown beside ours, never mixed in. "
-        "Top-1 / Top-5 in %."
+        "Accuracies in %."
     )
 
 
@@ -206,7 +285,10 @@ def evaluation_summary(runs: pd.DataFrame) -> str:
 
 
 def render_table(table: int, data: pd.DataFrame, caption: str) -> RenderedTable:
-    """Pair a numeric table from the builders above with its display form and caption.
+    """Pair a numeric table from the builders with its display form and caption.
+
+    The caption gets :func:`evidence` appended; top-5 columns leave both the display and the
+    data where :func:`show_top5` says so.
 
     Raises:
         ValueError: ``table`` not in 2..8 or an empty caption (every table names its source).
@@ -215,11 +297,15 @@ def render_table(table: int, data: pd.DataFrame, caption: str) -> RenderedTable:
         raise ValueError(f"table must be in 2..8, got {table!r}")
     if not caption.strip():
         raise ValueError("caption must name the profile and dataset that produced the table")
-    return RenderedTable(data=data, display=_display(table, data), caption=caption)
+    full = f"{caption.rstrip()} {evidence(table, data)}"
+    return RenderedTable(data=_drop_top5(data), display=_display(table, data), caption=full)
 
 
 def render_grid_table(grid: pd.DataFrame, caption: str) -> RenderedTable:
-    """Render :func:`randaug_grid_table` (every N, M of Table 2's search) with its caption."""
+    """Render :func:`randaug_grid_table` (every N, M of Table 2's search) with its caption.
+
+    Cells read ``mean [95 % CI]`` (no tests: the grid is the search, Table 2 the comparison).
+    """
     if not caption.strip():
         raise ValueError("caption must name the profile and dataset that produced the table")
     labels = {mode: label for mode, _, label in RANDAUG_MODES}
@@ -228,17 +314,92 @@ def render_grid_table(grid: pd.DataFrame, caption: str) -> RenderedTable:
             "Range": grid["mode"].map(labels),
             "N": grid["randaug_num_ops"].astype(int),
             "M": grid["randaug_magnitude"].astype(int),
-            "Top-1 (ours)": [
-                format_value(a, b, c)
-                for a, b, c in zip(grid["top1"], grid["top1_std"], grid["n_seeds"], strict=True)
-            ],
-            "Top-5 (ours)": [
-                format_value(a, b, c)
-                for a, b, c in zip(grid["top5"], grid["top5_std"], grid["n_seeds"], strict=True)
-            ],
         }
     )
-    return RenderedTable(data=grid, display=display, caption=caption)
+    for m, mlabel in _metrics(grid):
+        display[f"{mlabel} (ours)"] = _cells(grid, m, marks=False)
+    full = f"{caption.rstrip()} {_classes_and_replicates(grid, 'seed')} {_interval_note(grid)}"
+    return RenderedTable(data=_drop_top5(grid), display=display, caption=full)
+
+
+def _classes_and_replicates(df: pd.DataFrame, unit: str, prefix: str = "") -> str:
+    k = _num_classes(df)
+    col = f"{prefix}n_replicates"
+    ns = sorted({int(n) for n in df[col] if int(n) > 0}) if col in df else []
+    n = "–".join(map(str, (ns[0], ns[-1]) if len(ns) > 1 else ns)) or "0"
+    one = " (one replicate: the interval is a bootstrap over videos only)" if ns == [1] else ""
+    classes = f"K = {k} classes" if k else "class count unknown"
+    return f"{classes}; n = {n} {unit}{'s' if ns != [1] else ''} per cell{one}."
+
+
+def _interval_note(df: pd.DataFrame) -> str:
+    top5 = "" if show_top5(df) else f" Top-5 omitted: chance 5/K = 5/{_num_classes(df)} ≥ 50 %."
+    return f"Cells of ours: mean [lo, hi] = {CELL_INTERVAL}.{top5}"
+
+
+def _test_note() -> str:
+    return (
+        f"{MARK_BASELINE}: top-1 differs from the baseline; {MARK_COUNTERPART}: from its spatial "
+        "counterpart (Frame/Cube → the spatial method, FadeMixUp → MixUp, RandAugment-T → "
+        "RandAugment, RandAug-T + X → RandAug-T); "
+        f"{PAIRED_TEST}, no correction for multiple comparisons; Δ, its CI and p in the CSV."
+    )
+
+
+def _gap(label: str, eval_name: str, row: Mapping[str, Any], prefix: str = "") -> str:
+    n = int(row.get(f"{prefix}n_replicates", 0) or 0)
+    top1 = row.get(f"{prefix}top1", math.nan)
+    train = row.get(f"{prefix}train_top1", math.nan)
+    over = f"mean over {n} replicate{'s' if n != 1 else ''}"
+    if _nan(train):
+        return f"{label}: {eval_name} top-1 {float(top1):.2f}; training top-1 not recorded."
+    return (
+        f"{label}: running training top-1 of the last epoch {float(train):.2f}, {eval_name} "
+        f"top-1 {float(top1):.2f}, gap (train − {eval_name}) {float(train) - float(top1):+.2f} "
+        f"points ({over})."
+    )
+
+
+def _baseline_gaps(table: int, data: pd.DataFrame) -> str:
+    rows = {str(k): r for k, r in zip(data.get("key", []), data.to_dict("records"), strict=False)}
+    if table == 8:
+        base = data.attrs.get("baseline")
+        return _gap("Our test baseline", "test", base) if base else ""
+    if table == 7:
+        parts = [
+            _gap(f"Baseline ({name})", name, rows[k])
+            for k, name in (("val/baseline", "validation"), ("test/baseline", "test"))
+            if k in rows
+        ]
+        return " ".join(parts)
+    if "baseline" not in rows:
+        return ""
+    if table == 6:
+        return _gap("Baseline (all splits)", "test", rows["baseline"], "avg_")
+    return _gap("Baseline", "validation", rows["baseline"])
+
+
+def evidence(table: int, data: pd.DataFrame) -> str:
+    """The statistical part of a table's caption, read from the table's data.
+
+    Class count; replicates per cell (seeds; HMDB-51: seeds per split and split × seed in the
+    Average); the interval; the marks and the paired test; the baseline's running training top-1
+    of the last epoch, its evaluation top-1 and their gap; whether top-5 is omitted.
+    """
+    if table == 6:
+        cols = [c for c in data.columns if c.startswith("split") and c.endswith("_n_replicates")]
+        splits = pd.DataFrame({"n_replicates": pd.concat([data[c] for c in cols])})
+        splits["num_classes"] = _num_classes(data)
+        per_split = _classes_and_replicates(splits, "seed")
+        avg = _classes_and_replicates(data, "split × seed replicate", "avg_")
+        head = per_split.rstrip(".") + " in a split's columns; Average: " + avg.split("; ", 1)[1]
+    else:
+        head = _classes_and_replicates(data, "seed")
+    parts = [head, _interval_note(data)]
+    if table != 8 or data["p_vs_baseline"].notna().any():
+        parts.append(_test_note())
+    parts.append(_baseline_gaps(table, data))
+    return " ".join(p for p in parts if p)
 
 
 def write_table(rendered: RenderedTable, out_dir: str | Path, stem: str) -> tuple[Path, Path]:

@@ -14,8 +14,14 @@ stored as perturbation ``"clean"``, severity 0. From it:
   (0 = unaffected; the ImageNet-C "relative" idea, normalised per model by its own clean score);
 * 95 % **bootstrap** intervals (percentile method) from resampling *test videos* with
   replacement, one multinomial draw per bootstrap replicate from a seeded ``torch.Generator``.
-  All conditions of a method — and all methods, when they share the same videos — use the same
-  replicates, so aggregates and method differences are paired.
+  When the records carry an optional ``seed`` column (the training seed of the model) with
+  several seeds, each replicate also resamples the *training seeds* with replacement (a
+  two-level bootstrap, videos × seeds, from a second seeded generator), so the interval covers
+  training-seed variation too; the point estimate is the mean over seeds and videos. With one
+  seed (or no ``seed`` column) the intervals are the videos-only ones, unchanged. All
+  conditions of a method — and all methods, when they share the same videos and seeds — use
+  the same replicates, so aggregates and method differences are paired (seeds are paired by
+  their value).
 
 Tables are pandas DataFrames; :func:`write_csv` / :func:`write_markdown` write them atomically.
 """
@@ -112,26 +118,44 @@ def _check_records(records: pd.DataFrame) -> pd.DataFrame:
     if not (sev[clean_rows] == 0).all() or (sev[~clean_rows] == 0).any():
         raise ValueError("records: severity 0 must be (only) the 'clean' perturbation")
     keys = ["method", "perturbation", "severity", "video"]
+    if "seed" in records.columns:
+        keys.insert(1, "seed")
     if records.duplicated(keys).any():
         raise ValueError(f"records has duplicate rows for {keys}")
     return records
 
 
-def _method_matrix(records: pd.DataFrame, method: str) -> tuple[list[tuple[str, int]], np.ndarray]:
-    """Correctness matrix ``(n_conditions, n_videos)`` of one method; conditions sorted."""
-    sub = records[records["method"] == method]
-    wide = sub.pivot(index=["perturbation", "severity"], columns="video", values="correct")
-    if wide.isna().any().any():
+def _seed_column(sub: pd.DataFrame) -> pd.DataFrame:
+    """``sub`` with a ``seed`` column (a single seed 0 when the records have none)."""
+    return sub if "seed" in sub.columns else sub.assign(seed=0)
+
+
+def _method_matrix(
+    records: pd.DataFrame, method: str
+) -> tuple[list[tuple[str, int]], list, np.ndarray]:
+    """Correctness ``(n_conditions, n_seeds, n_videos)`` of one method; conditions, seeds sorted.
+
+    Returns:
+        ``(conditions, seeds, matrix)``; records without a ``seed`` column have one seed, 0.
+    """
+    sub = _seed_column(records[records["method"] == method])
+    seeds = sorted(pd.unique(sub["seed"]).tolist())
+    videos = pd.unique(sub["video"])
+    wide = sub.pivot(
+        index=["perturbation", "severity"], columns=["seed", "video"], values="correct"
+    )
+    if wide.isna().any().any() or wide.shape[1] != len(seeds) * len(videos):
         raise ValueError(
-            f"records for method {method!r}: every condition must cover the same videos"
+            f"records for method {method!r}: every condition (and seed) must cover the same videos"
         )
     if (CLEAN, 0) not in wide.index:
         raise ValueError(f"records for method {method!r} has no 'clean' (severity 0) rows")
     order = [(CLEAN, 0)] + [
         (p, s) for p in PERTURBATIONS for s in range(1, 6) if (p, s) in wide.index
     ]
-    wide = wide.loc[order]
-    return order, wide.to_numpy(dtype=np.float64)
+    wide = wide.loc[order].sort_index(axis=1)
+    mat = wide.to_numpy(dtype=np.float64).reshape(len(order), len(seeds), len(videos))
+    return order, seeds, mat
 
 
 def _percentile(boot: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
@@ -155,27 +179,50 @@ def _check_boot_args(n_boot: int, confidence: float) -> None:
 
 
 class _Bootstrapper:
-    """Shares one set of replicate weights across methods that have the same video ids."""
+    """Shares replicate weights across methods with the same numbers of videos and seeds.
+
+    Video weights come from a generator seeded with ``seed`` (as before seeds were resampled,
+    so one-seed results are unchanged); seed weights from a second generator seeded with
+    ``seed + 1``.
+    """
 
     def __init__(self, n_boot: int, seed: int) -> None:
         self.n_boot, self.seed = n_boot, seed
-        self._cache: dict[int, torch.Tensor] = {}
+        self._cache: dict[tuple[str, int], torch.Tensor] = {}
+
+    def _draw(self, kind: str, n: int, seed: int) -> np.ndarray:
+        if (kind, n) not in self._cache:
+            g = torch.Generator().manual_seed(seed)
+            self._cache[(kind, n)] = bootstrap_weights(n, self.n_boot, generator=g)
+        return self._cache[(kind, n)].numpy()
 
     def weights(self, n: int) -> np.ndarray:
-        if n not in self._cache:
-            g = torch.Generator().manual_seed(self.seed)
-            self._cache[n] = bootstrap_weights(n, self.n_boot, generator=g)
-        return self._cache[n].numpy()
+        """Video resampling weights ``(n_boot, n)``."""
+        return self._draw("video", n, self.seed)
+
+    def seed_weights(self, n: int) -> np.ndarray:
+        """Training-seed resampling weights ``(n_boot, n)``; all ones for a single seed."""
+        if n == 1:
+            return np.ones((self.n_boot, 1))
+        return self._draw("seed", n, self.seed + 1)
 
 
 def _method_stats(
     records: pd.DataFrame, method: str, boot: _Bootstrapper
 ) -> tuple[list[tuple[str, int]], np.ndarray, np.ndarray, int]:
-    """Point accuracies ``(n_cond,)``, bootstrap accuracies ``(n_boot, n_cond)``, n videos."""
-    conds, mat = _method_matrix(records, method)
-    n = mat.shape[1]
-    point = mat.mean(axis=1)
-    reps = boot.weights(n) @ mat.T / n
+    """Point accuracies ``(n_cond,)``, bootstrap accuracies ``(n_boot, n_cond)``, n videos.
+
+    Each replicate reweights videos (shared by all seeds) and, with several seeds, seeds:
+    ``acc_b = Σ_s w_s Σ_v w_v x[s, v] / (S·V)``.
+    """
+    conds, _, mat = _method_matrix(records, method)
+    n_seeds, n = mat.shape[1:]
+    point = mat.mean(axis=(1, 2))
+    video_w, seed_w = boot.weights(n), boot.seed_weights(n_seeds)
+    reps = video_w @ mat[:, 0].T / n
+    if n_seeds > 1:
+        reps = sum(seed_w[:, s : s + 1] * (video_w @ mat[:, s].T / n) for s in range(n_seeds))
+        reps = reps / n_seeds
     return conds, point, reps, n
 
 
@@ -190,7 +237,8 @@ def severity_table(
     """Accuracy and relative drop per method × perturbation × severity, with bootstrap CIs.
 
     Args:
-        records: per-video rows with :data:`RECORD_COLUMNS` (``correct`` is 0/1 or bool).
+        records: per-video rows with :data:`RECORD_COLUMNS` (``correct`` is 0/1 or bool; an
+            optional ``seed`` column adds training seeds to the bootstrap).
         n_boot: bootstrap replicates (resampling test videos).
         seed: seed of the bootstrap generator.
         confidence: interval level (0.95 → 2.5 % and 97.5 % percentiles).
@@ -242,7 +290,7 @@ def summary_table(
     ``1 - acc / clean_acc``, bootstrapped paired with the clean accuracy.
 
     Args:
-        records: per-video rows with :data:`RECORD_COLUMNS`.
+        records: per-video rows with :data:`RECORD_COLUMNS` (and optionally ``seed``).
         n_boot: bootstrap replicates.
         seed: seed of the bootstrap generator.
         confidence: interval level.
@@ -307,7 +355,7 @@ def paired_difference(
     difference means ``method_a`` loses a smaller fraction of its clean accuracy.
 
     Args:
-        records: per-video rows with :data:`RECORD_COLUMNS`.
+        records: per-video rows with :data:`RECORD_COLUMNS` (and optionally ``seed``).
         method_a: first method (e.g. ``"randaugment_temporal+"``).
         method_b: second method (e.g. ``"randaugment_spatial"``).
         perturbations: names to compare (default: every perturbation present, then mCA rows).
@@ -332,6 +380,14 @@ def paired_difference(
     videos_b = set(records.loc[records["method"] == method_b, "video"])
     if videos_a != videos_b:
         raise ValueError(f"{method_a!r} and {method_b!r} must be evaluated on the same videos")
+    seeds_a, seeds_b = (
+        set(_seed_column(records[records["method"] == m])["seed"]) for m in (method_a, method_b)
+    )
+    if seeds_a != seeds_b:
+        raise ValueError(
+            f"{method_a!r} and {method_b!r} must be evaluated with the same training seeds, "
+            f"got {sorted(seeds_a)} and {sorted(seeds_b)}"
+        )
     boot = _Bootstrapper(n_boot, seed)
     sub = records[records["method"].isin([method_a, method_b])].sort_values("video")
     summaries = {}

@@ -3,7 +3,8 @@
 Tests the argument of paper Section 4.6 (UCF-101 and HMDB-51 "have little temporal
 perturbations"): the metrics are :mod:`tempaug.analysis.robustness_metrics`'; this module puts
 them together the way ``results/robustness.{csv,md}`` show them — seeds averaged per video
-(:func:`average_over_seeds`), RandAugment temporal+ against spatial RandAugment on the
+(:func:`average_over_seeds`; the metrics can instead keep the ``seed`` column and resample
+seeds in the bootstrap), RandAugment temporal+ against spatial RandAugment on the
 perturbations the expectation names (:func:`temporal_vs_spatial`), one long CSV
 (:func:`long_table`) and a Markdown report with its caption (:func:`robustness_report`),
 plus the severity gallery of :mod:`tempaug.analysis.perturbations`
@@ -95,16 +96,38 @@ def robustness_caption(
     severities: Sequence[int],
     seed: int,
     n_boot: int,
+    seeds: Sequence[int] | None = None,
+    views: int | None = None,
 ) -> str:
-    """The caption: which models, profile, data, videos, severities and intervals."""
+    """The caption: which models, profile, data, videos, severities, seeds and intervals.
+
+    Args:
+        params: the pipeline parameters (``profile``; ``seeds`` when ``seeds`` is ``None``).
+        n_videos: validation videos evaluated.
+        subset: whether they are a subset of the validation set.
+        severities: severities evaluated.
+        seed: perturbation seed.
+        n_boot: bootstrap replicates.
+        seeds: training seeds evaluated (default: ``params["seeds"]``, counted only). With
+            several, the intervals resample seeds and videos; with one, videos only.
+        views: temporal views per video, when known.
+    """
     profile = params["profile"]
+    if seeds is None:
+        seed_text = f"{len(params['seeds'])} training seed(s)"
+        over = "videos"
+    else:
+        seeds = sorted(int(s) for s in seeds)
+        seed_text = f"{len(seeds)} training seed(s) {seeds}"
+        over = "videos and training seeds (two-level)" if len(seeds) > 1 else "videos"
     return (
         f"Robustness to temporal perturbations (tests paper Section 4.6). Table 2–5 models, "
         f"UCF-101 VIPriors train → validation; profile `{profile['name']}`: {data_note(profile)}; "
         f"{profile['backbone']}; {n_videos} validation videos"
-        f"{' (subset)' if subset else ''}, severities {list(severities)}, perturbation seed "
-        f"{seed}, {len(params['seeds'])} training seed(s). Intervals: 95 % percentile bootstrap "
-        f"over videos ({n_boot} replicates). Not in the paper: no paper numbers to compare."
+        f"{' (subset)' if subset else ''}{f', {views} view(s) each' if views else ''}, "
+        f"severities {list(severities)}, perturbation seed {seed}, {seed_text}. Intervals: "
+        f"95 % percentile bootstrap over {over} ({n_boot} replicates). Not in the paper: no "
+        "paper numbers to compare."
     )
 
 

@@ -5,8 +5,11 @@ Every training run of the pipeline leaves a run record naming what was trained �
 ``vipriors_test``: train+validation → test), ``split``, ``recipe`` (our name for the paper's row,
 e.g. ``cutmix``, ``framecutmix_a5``), ``seed`` and, for the RandAugment grid of Table 2
 (Sec. 4.2), ``randaug_num_ops`` / ``randaug_magnitude`` — and the run's ``top1`` / ``top5``
-accuracy in %. :func:`collect_runs` reads them; :func:`summarize` gives mean, sample std and
-seed count per configuration.
+accuracy in %. Beside it, ``metrics.json`` gives the running training top-1 of the last epoch
+(``train_top1``) and the class count (``num_classes``), used by the captions' train–validation gap.
+:func:`collect_runs` reads them; :func:`summarize` gives mean, sample std and seed count per
+configuration (used to pick Table 2's grid points; the tables' intervals and tests are in
+:mod:`tempaug.analysis.statistics`).
 """
 
 from __future__ import annotations
@@ -41,8 +44,12 @@ RUN_COLUMNS: tuple[str, ...] = (
     "scores_path",
     "unreadable_videos",
     "decode_failures",
+    "train_top1",
+    "num_classes",
 )
-"""``unreadable_videos``: videos of the run's dataset left out at preparation (undecodable);
+"""``train_top1``: running training top-1 (%) over the last training epoch (``metrics.json``; NaN
+when absent); ``num_classes``: the classifier's class count (0 when unknown).
+``unreadable_videos``: videos of the run's dataset left out at preparation (undecodable);
 ``decode_failures``: videos that failed to decode during the run (training clips replaced,
 evaluation videos blanked). Both 0 for records written before they existed."""
 
@@ -88,8 +95,29 @@ def _run_frame(records: Iterable[Mapping[str, object]]) -> pd.DataFrame:
         row["decode_failures"] = int(
             sum(failures.values()) if isinstance(failures, Mapping) else failures  # type: ignore[arg-type]
         )
+        train = rec.get("train_top1")
+        row["train_top1"] = np.nan if train is None else float(train)  # type: ignore[arg-type]
+        row["num_classes"] = int(rec.get("num_classes") or 0)  # type: ignore[arg-type]
+        if not row["num_classes"] and row["scores_path"] and Path(row["scores_path"]).is_file():
+            header = pd.read_csv(row["scores_path"], nrows=0).columns
+            row["num_classes"] = sum(str(c).startswith("score_") for c in header)
         rows.append(row)
     return pd.DataFrame(rows, columns=list(RUN_COLUMNS))
+
+
+def _with_metrics(rec: dict[str, object], folder: Path) -> dict[str, object]:
+    """Add ``train_top1`` / ``num_classes`` from ``folder/metrics.json`` where the record lacks them."""
+    path = folder / "metrics.json"
+    if not path.is_file():
+        return rec
+    try:
+        metrics = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc})") from exc
+    for key in ("train_top1", "num_classes"):
+        if rec.get(key) is None and isinstance(metrics, dict) and metrics.get(key) is not None:
+            rec[key] = metrics[key]
+    return rec
 
 
 def collect_runs(
@@ -102,7 +130,10 @@ def collect_runs(
 
     A record is a JSON object with ``benchmark``, ``split``, ``recipe``, ``seed``, ``top1``,
     ``top5`` (percent), optionally ``run_id``, ``randaug_num_ops``, ``randaug_magnitude`` and
-    ``scores_path`` (per-video scores, relative to the record's folder when read from disk).
+    ``scores_path`` (per-video scores, relative to the record's folder when read from disk),
+    ``train_top1`` and ``num_classes`` (read from ``metrics.json`` beside ``run.json`` when the
+    record lacks them). Folder names are not parsed: any layout under ``root`` works (e.g. HMDB-51's
+    ``hmdb51/<recipe>/split<k>/seed<s>`` or the older ``hmdb51-split<k>/<recipe>/seed<s>``).
 
     Args:
         root: folder searched recursively for ``filename``.
@@ -135,7 +166,7 @@ def collect_runs(
             rec.setdefault("run_id", str(path.parent.relative_to(root)))
             if rec.get("scores_path"):
                 rec["scores_path"] = str(path.parent / str(rec["scores_path"]))
-            recs.append(rec)
+            recs.append(_with_metrics(rec, path.parent))
         records = recs
     df = _run_frame(records)
     dup = df["run_id"].duplicated(keep=False)

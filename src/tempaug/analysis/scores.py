@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from tempaug.analysis.run_records import RUN_COLUMNS, _raise_missing
+from tempaug.analysis.statistics import correctness
 from tempaug.io import atomic_write_text
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "ensemble_runs",
     "ensemble_scores",
     "read_scores",
+    "run_replicates",
     "topk_accuracy",
     "write_scores",
 ]
@@ -158,6 +160,10 @@ def ensemble_runs(
                 "top1": topk_accuracy(ens, 1),
                 "top5": topk_accuracy(ens, min(5, len(_score_columns(ens)))),
                 "scores_path": "",
+                "unreadable_videos": int(member_runs["unreadable_videos"].max()),
+                "decode_failures": int(member_runs["decode_failures"].sum()),
+                "train_top1": np.nan,
+                "num_classes": len(_score_columns(ens)),
             }
         )
     return pd.DataFrame(out, columns=list(RUN_COLUMNS))
@@ -183,6 +189,46 @@ def ensemble_by_seed(
         ens = ensemble_scores([read_scores(p) for p in member_runs["scores_path"]])
         blocks.append(ens.assign(seed=seed))
     return pd.concat(blocks, ignore_index=True)
+
+
+def run_replicates(
+    runs: pd.DataFrame,
+    *,
+    key: str = "seed",
+    k: int = 1,
+    cache: dict[tuple[str, int], pd.Series] | None = None,
+) -> dict[object, pd.Series] | None:
+    """Per-replicate per-video top-``k`` correctness of one table cell's runs, from their scores.
+
+    Args:
+        runs: the cell's runs (one per replicate).
+        key: ``"seed"`` (a replicate = a seed) or ``"split_seed"`` (``"split<k>/seed<s>"``: HMDB-51's
+            Average over splits, whose videos differ per split).
+        k: top-k.
+        cache: reused between calls, keyed by (score file, k), so each file is read once per k.
+
+    Returns:
+        Replicate key → bool Series indexed by video (:func:`tempaug.analysis.statistics.correctness`),
+        or ``None`` when a run has no per-video scores (hand-written records).
+
+    Raises:
+        ValueError: two runs share a replicate key, or ``key`` is unknown.
+    """
+    if key not in ("seed", "split_seed"):
+        raise ValueError(f"key must be 'seed' or 'split_seed', got {key!r}")
+    cache = {} if cache is None else cache
+    out: dict[object, pd.Series] = {}
+    for _, run in runs.iterrows():
+        path = str(run["scores_path"] or "")
+        if not path:
+            return None
+        rep = int(run["seed"]) if key == "seed" else f"split{run['split']}/seed{int(run['seed'])}"
+        if rep in out:
+            raise ValueError(f"two runs of one cell share the replicate {rep!r}: {run['run_id']}")
+        if (path, k) not in cache:
+            cache[(path, k)] = correctness(read_scores(path), k)
+        out[rep] = cache[(path, k)]
+    return out
 
 
 def write_scores(scores: pd.DataFrame, path: str | Path) -> Path:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 __all__ = [
     "BENCHMARKS",
+    "COUNTERPARTS",
     "RANDAUG_MODES",
     "TABLE6_ROWS",
     "TABLE7_ROWS",
@@ -91,6 +92,47 @@ TABLE7_ROWS: tuple[tuple[str, str, str, str, str, str], ...] = (
     ("test/randaugt_fademixup", "Train+Val", "Test", "RandAug-T", "FadeMixUp", ""),
     ("test/ensemble", "Train+Val", "Test", "RandAug-T", "", "All Methods Ensemble"),
 )
+
+
+#: Per table: row key → the row of its spatial counterpart, tested against it (Frame/Cube → the
+#: spatial method, FadeMixUp → MixUp, RandAugment-T ranges → RandAugment spatial; in Table 7 a
+#: RandAug-T + X row → RandAug-T alone). Rows absent here get no counterpart mark.
+COUNTERPARTS: dict[int, dict[str, str]] = {
+    2: {
+        "randaug_temporal": "randaug_spatial",
+        "randaug_temporal_plus": "randaug_spatial",
+        "randaug_mix": "randaug_spatial",
+    },
+    3: {"framecutout": "cutout", "cubecutout": "cutout"},
+    4: {
+        "framecutmix_a2": "cutmix",
+        "framecutmix_a5": "cutmix",
+        "cubecutmix_a2": "cutmix",
+        "cubecutmix_a5": "cutmix",
+    },
+    5: {
+        "fademixup": "mixup",
+        "framecutmixup": "cutmixup",
+        "cubecutmixup": "cutmixup",
+    },
+    6: {
+        "randaugt": "randaug",
+        "framecutout": "cutout",
+        "cubecutout": "cutout",
+        "framecutmix": "cutmix",
+        "cubecutmix": "cutmix",
+        "framecutmixup": "cutmixup",
+        "cubecutmixup": "cutmixup",
+        "fademixup": "mixup",
+    },
+    7: {
+        "val/randaugt": "val/randaug",
+        "val/randaugt_fademixup": "val/randaugt",
+        "val/randaugt_framecutmixup": "val/randaugt",
+        "test/randaugt_fademixup": "test/randaugt",
+        "test/ensemble": "test/randaugt",
+    },
+}
 
 
 def table7_val_recipes(ucf101_randaug: Sequence[str] = ()) -> list[str]:

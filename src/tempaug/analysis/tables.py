@@ -6,6 +6,8 @@ The code lives where a reader looks for it; this module gathers the names the no
 * :mod:`tempaug.analysis.table_rows` — the paper's rows and labels (Tables 2–7);
 * :mod:`tempaug.analysis.run_records` — reading run records, statistics over seeds;
 * :mod:`tempaug.analysis.scores` — per-video scores, top-k accuracy, the ensemble (Sec. 4.5);
+* :mod:`tempaug.analysis.statistics` — 95 % hierarchical bootstrap intervals over seeds and
+  videos, the paired test of two methods;
 * :mod:`tempaug.analysis.table_builders` — assembling Tables 2–8 (Sec. 4.2–4.5);
 * :mod:`tempaug.analysis.rendering` — Markdown / CSV and captions.
 """
@@ -13,15 +15,19 @@ The code lives where a reader looks for it; this module gathers the names the no
 from __future__ import annotations
 
 from tempaug.analysis.rendering import (
+    MARK_BASELINE,
+    MARK_COUNTERPART,
     RenderedTable,
     caption,
     data_note,
     evaluation_summary,
+    evidence,
     format_value,
     markdown_table,
     publish_table,
     render_grid_table,
     render_table,
+    show_top5,
     write_table,
 )
 from tempaug.analysis.run_records import RUN_COLUMNS, MissingRunsError, collect_runs, summarize
@@ -30,8 +36,21 @@ from tempaug.analysis.scores import (
     ensemble_runs,
     ensemble_scores,
     read_scores,
+    run_replicates,
     topk_accuracy,
     write_scores,
+)
+from tempaug.analysis.statistics import (
+    ALPHA,
+    CELL_INTERVAL,
+    N_BOOT,
+    PAIRED_TEST,
+    Comparison,
+    Estimate,
+    compare,
+    correctness,
+    estimate,
+    nan_estimate,
 )
 from tempaug.analysis.table_builders import (
     ablation_table,
@@ -43,6 +62,7 @@ from tempaug.analysis.table_builders import (
 )
 from tempaug.analysis.table_rows import (
     BENCHMARKS,
+    COUNTERPARTS,
     RANDAUG_MODES,
     TABLE6_ROWS,
     TABLE7_ROWS,
@@ -53,24 +73,38 @@ from tempaug.analysis.table_rows import (
 )
 
 __all__ = [
+    "ALPHA",
     "BENCHMARKS",
+    "CELL_INTERVAL",
+    "COUNTERPARTS",
+    "MARK_BASELINE",
+    "MARK_COUNTERPART",
+    "N_BOOT",
+    "PAIRED_TEST",
     "RANDAUG_MODES",
     "RUN_COLUMNS",
     "TABLE6_ROWS",
     "TABLE7_ROWS",
     "TABLE_ROWS",
+    "Comparison",
+    "Estimate",
     "MissingRunsError",
     "RenderedTable",
     "ablation_table",
     "caption",
     "collect_runs",
+    "compare",
+    "correctness",
     "data_note",
     "ensemble_by_seed",
     "ensemble_runs",
     "ensemble_scores",
+    "estimate",
     "evaluation_summary",
+    "evidence",
     "format_value",
     "markdown_table",
+    "nan_estimate",
     "publish_table",
     "randaug_grid_table",
     "read_scores",
@@ -78,6 +112,8 @@ __all__ = [
     "recipe_tables",
     "render_grid_table",
     "render_table",
+    "run_replicates",
+    "show_top5",
     "summarize",
     "table2",
     "table6",

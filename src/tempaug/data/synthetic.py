@@ -7,8 +7,8 @@ PyAV and decodable by any FFmpeg build) and split lists in exactly the official 
 
 Classes are defined by **temporal structure only**: each video shows one object (random shape,
 colour and stripe texture) among static distractor shapes on a random textured background, with
-per-frame sensor noise and brightness flicker. What distinguishes the classes is how the
-object changes over time: direction (``MoveUp``), speed profile (``SpeedUp``), order of events
+per-frame sensor noise and brightness flicker (and optional nuisances, below). What distinguishes
+the classes is how the object changes over time: direction (``MoveUp``), speed profile (``SpeedUp``), order of events
 (``StartMoving``), rotation (``Spin``), appear/vanish timing (``Appear``) and so on. Six classes are
 exact time reversals of six others (``MoveDown`` is ``MoveUp`` played backwards, with the same
 random draws), so within such a pair the *set* of frames has the same distribution: no single
@@ -28,6 +28,31 @@ share an actor and a place: small models memorised the scenes and stayed at chan
 validation groups. Sharing one scene across all classes of a group instead left only nine
 training scenes, which they overfit. The group-wise split lists are unchanged.)
 
+Natural temporal variation (generator version 4): besides the always-present sensor noise (a 4 %
+per-frame gain jitter and 2 % luminance noise), every video can carry *nuisances* that real footage
+has and that the paper's RandAugment-T imitates (Sec. 3.1: brightness, colour, contrast and affine
+operations whose magnitude varies over the clip), chosen with :class:`Nuisances`:
+
+* illumination ``drift`` (slow brightness change: lighting, auto-exposure) and ``flicker``
+  (frame-to-frame brightness jitter: fluorescent light, compression) — RandAugment-T's temporally
+  varying *Brightness*;
+* camera ``shake`` (a smooth random walk of small translations: hand-held camera) and ``zoom``
+  (a gradual scale change about a random centre: zooming camera) — its temporally varying
+  *TranslateX/Y* and affine operations;
+* an ``occluder`` (a semi-opaque bar of random colour passing through the frame during a random
+  interval: someone walking past the camera) in a fraction of videos;
+* static ``colour`` cast (white balance) and ``contrast`` — its *Color* and *Contrast*;
+* ``partial`` action: in a fraction of videos the object's dynamics run over a random
+  sub-interval only (the state is held before and after), so temporal localisation matters, as in
+  untrimmed real clips.
+
+Nuisances are drawn *independently per video* (a generator of their own, keyed on ``(seed,
+class, clip)``) by one procedure that never sees the class (:func:`sample_nuisances`), so every
+class has the same nuisance distribution and no nuisance statistic can reveal the label. They are applied inside the forward rendering, so a time-
+reversed class is still exactly the frame reversal of its partner (its drift runs backwards); every
+nuisance process is time-reversible in distribution, so running backwards reveals nothing. With
+every strength zero (``Nuisances.none()``, the default) the frames are exactly those of version 3.
+
 Idempotent: a manifest written last marks a complete dataset; calling :func:`generate` again with
 the same arguments returns immediately, so DVC stages and notebooks can call it freely.
 """
@@ -36,10 +61,11 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from io import BytesIO
 from pathlib import Path
 from typing import Literal
@@ -55,15 +81,20 @@ from . import splits
 
 __all__ = [
     "CLASSES",
+    "NUISANCE_KINDS",
     "REVERSE_OF",
     "SCENES",
     "GeneratedDataset",
+    "NuisanceDraw",
+    "Nuisances",
     "class_names",
     "generate",
+    "object_state",
     "render",
+    "sample_nuisances",
 ]
 
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 FPS = 25
 CODEC = "mpeg4"
 UCF_GROUPS = 25  # g01..g25; split k tests groups 7(k-1)+1 .. 7k (as the official lists)
@@ -305,6 +336,370 @@ def class_names(layout: Literal["ucf101", "hmdb51"], num_classes: int) -> list[s
     return names if layout == "ucf101" else [_snake(n) for n in names]
 
 
+# --------------------------------------------------------------------------- nuisances
+
+
+@dataclass(frozen=True)
+class Nuisances:
+    """Strengths of the class-independent nuisances of a generated video (all >= 0).
+
+    Each video draws its own realisation from its nuisance generator; a strength sets the range
+    of those draws (0 switches the kind off). Brightness and colour units are relative gains
+    (1 unit = 100 % of the pixel value); geometric units are fractions of the frame's short side.
+
+    Attributes:
+        drift: Slow illumination change. The brightness gain follows a smooth (cosine-interpolated)
+            curve through three knots at the start, middle and end of the video, each drawn
+            uniformly in ``[1 - drift, 1 + drift]``. At most 0.9.
+        flicker: Frame-to-frame brightness jitter: each frame's gain is multiplied by
+            ``1 + s * N(0, 1)`` (clipped at 3 sigma), with the video's ``s`` drawn in
+            ``[flicker / 2, flicker]``; on top of the always-present 4 % sensor gain noise. At
+            most 0.3.
+        shake: Camera shake: a smooth random walk (AR(1), coefficient 0.75) of whole-frame
+            translations whose RMS per axis is drawn in ``[shake / 2, shake]`` of the short side
+            (clipped at 2.5 RMS; borders are replicated). At most 0.2.
+        zoom: Gradual zoom: the frame is magnified about a random centre by a scale moving smoothly
+            between two values drawn in ``[1, 1 + zoom]`` (``0.2``: up to 1.2x). At most 1.
+        occluder: Probability that a semi-opaque bar (opacity 0.6-1, random colour, 10-25 % of
+            the frame wide and 50-100 % long, so it covers at most 1/4 of it) crosses the frame,
+            horizontally or vertically in either direction, during a random 30-60 % of the video
+            (placed uniformly inside it).
+        colour: Static colour cast: per-channel gains drawn in ``[1 - colour, 1 + colour]``.
+            At most 0.9.
+        contrast: Static contrast change about the background's mean: factor drawn in
+            ``[1 - contrast, 1 + contrast]``. At most 0.9.
+        partial: Probability that the action fills only part of the clip: the object's
+            dynamics run over a random sub-interval covering 40-80 % of the video, and its
+            state is held constant before and after.
+    """
+
+    drift: float = 0.0
+    flicker: float = 0.0
+    shake: float = 0.0
+    zoom: float = 0.0
+    occluder: float = 0.0
+    colour: float = 0.0
+    contrast: float = 0.0
+    partial: float = 0.0
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            hi = _NUISANCE_MAX[f.name]
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, numbers.Real)
+                or not math.isfinite(value)
+                or not 0.0 <= value <= hi
+            ):
+                raise ValueError(
+                    f"nuisance {f.name!r} must be a number in [0, {hi}], got {value!r}"
+                )
+            object.__setattr__(self, f.name, float(value))
+
+    @classmethod
+    def none(cls) -> Nuisances:
+        """Every strength zero: the nuisance-free rendering (generator version 3's frames)."""
+        return cls()
+
+    @classmethod
+    def natural(cls) -> Nuisances:
+        """The documented moderate default strengths (classes stay recognisable at 32x42 px).
+
+        ``drift=0.25, flicker=0.05, shake=0.03, zoom=0.2, occluder=0.4, colour=0.15,
+        contrast=0.3, partial=0.5``.
+        """
+        return cls(**_NATURAL)
+
+    @classmethod
+    def only(cls, kind: str, value: float | None = None) -> Nuisances:
+        """One kind at its natural strength (or at ``value``), every other kind off."""
+        if kind not in _NATURAL:
+            raise ValueError(f"unknown nuisance kind {kind!r}; known: {', '.join(NUISANCE_KINDS)}")
+        return cls(**{kind: _NATURAL[kind] if value is None else value})
+
+    @classmethod
+    def resolve(cls, spec: Nuisances | str | Mapping[str, float]) -> Nuisances:
+        """A :class:`Nuisances` from itself, a preset name or a mapping (missing fields are 0).
+
+        Raises:
+            ValueError: an unknown preset or field, or a value out of range.
+        """
+        if isinstance(spec, Nuisances):
+            return spec
+        if isinstance(spec, str):
+            if spec not in _PRESETS:
+                raise ValueError(f"nuisances preset must be one of {_PRESETS}, got {spec!r}")
+            return cls.none() if spec == "none" else cls.natural()
+        if isinstance(spec, Mapping):
+            unknown = sorted(set(spec) - set(NUISANCE_KINDS))
+            if unknown:
+                raise ValueError(
+                    f"unknown nuisance field(s) {unknown}; known: {', '.join(NUISANCE_KINDS)}"
+                )
+            return cls(**spec)
+        raise ValueError(
+            f"nuisances must be a Nuisances, a preset name {_PRESETS} or a mapping, got {spec!r}"
+        )
+
+    @property
+    def active(self) -> bool:
+        """Whether any strength is non-zero."""
+        return any(getattr(self, k) > 0 for k in NUISANCE_KINDS)
+
+
+#: Nuisance kinds, in the order of :class:`Nuisances`' fields.
+NUISANCE_KINDS: tuple[str, ...] = (
+    "drift",
+    "flicker",
+    "shake",
+    "zoom",
+    "occluder",
+    "colour",
+    "contrast",
+    "partial",
+)
+_NUISANCE_MAX = {
+    "drift": 0.9,
+    "flicker": 0.3,
+    "shake": 0.2,
+    "zoom": 1.0,
+    "occluder": 1.0,
+    "colour": 0.9,
+    "contrast": 0.9,
+    "partial": 1.0,
+}
+_NATURAL = {
+    "drift": 0.25,
+    "flicker": 0.05,
+    "shake": 0.03,
+    "zoom": 0.2,
+    "occluder": 0.4,
+    "colour": 0.15,
+    "contrast": 0.3,
+    "partial": 0.5,
+}
+_PRESETS = ("none", "natural")
+
+
+@dataclass(frozen=True)
+class NuisanceDraw:
+    """One video's nuisance realisation (see :func:`sample_nuisances`), in forward time order.
+
+    Attributes:
+        gain: ``(T,)`` brightness gain per frame (drift times flicker; ones when both are off).
+        colour: ``(3,)`` per-channel gain of the colour cast.
+        contrast: Contrast factor about the background's mean.
+        theta: ``(T, 2, 3)`` affine matrices of ``torch.nn.functional.affine_grid`` (shake and
+            zoom; output to input, normalised coordinates), or ``None`` when both are off.
+        occluder: The bar's parameters when one crosses this video, else ``None``: ``axis``
+            (0: a vertical bar moving along x, 1: a horizontal bar moving along y), ``pos``
+            ``(T,)`` centre along the motion axis (pixels; far outside when absent), ``cross``
+            centre across it, ``half_width``, ``half_length`` (pixels), ``opacity``, ``rgb``
+            ``(3,)``.
+        action: ``(start, stop)``: frames ``start .. stop - 1`` show the action (the whole video
+            unless ``partial`` chose a sub-interval).
+    """
+
+    gain: np.ndarray
+    colour: np.ndarray
+    contrast: float
+    theta: np.ndarray | None
+    occluder: dict[str, object] | None
+    action: tuple[int, int]
+
+    @property
+    def photometric(self) -> bool:
+        """Whether any brightness, colour or contrast change applies."""
+        return bool(self.contrast != 1.0 or np.any(self.colour != 1.0) or np.any(self.gain != 1.0))
+
+
+def _smooth(x: np.ndarray) -> np.ndarray:
+    return x * x * (3.0 - 2.0 * x)
+
+
+def sample_nuisances(
+    nuisances: Nuisances | str | Mapping[str, float],
+    generator: torch.Generator,
+    num_frames: int,
+    height: int,
+    width: int,
+) -> NuisanceDraw:
+    """Draw one video's nuisances (no class argument: the draws cannot depend on the class).
+
+    Every kind draws from its own sub-generator, seeded from one draw of ``generator``, and draws
+    the same values whatever the strengths (a strength only scales them). So ``Nuisances.only(k)``
+    and ``Nuisances.natural()`` give kind ``k`` the same realisation, and the scalar draws do not
+    depend on ``num_frames``.
+
+    Every process is *time-reversible in distribution* (i.i.d. knots and jitter, a stationary
+    AR(1) walk, symmetric ramps, an occluder interval and a partial-action interval placed
+    uniformly inside the video, either crossing direction): a time-reversed class, which shows
+    its partner's nuisances backwards, therefore sees the same nuisance distribution as every
+    other class.
+    """
+    nu = Nuisances.resolve(nuisances)
+    t, h, w = num_frames, height, width
+    base = int(torch.randint(0, 2**62, (1,), generator=generator))
+    gens = {k: _seeded(base & 0xFFFFFFFF, base >> 32, i) for i, k in enumerate(NUISANCE_KINDS)}
+    tau = _tau(t)
+
+    # Illumination: drift (three knots, cosine-interpolated) times flicker.
+    g = gens["drift"]
+    knots = np.array([_u(g, -1.0, 1.0) for _ in range(3)]) * nu.drift
+    half = np.minimum(tau / 0.5, 1.0), np.clip((tau - 0.5) / 0.5, 0.0, 1.0)
+    ease = [(1.0 - np.cos(math.pi * x)) / 2.0 for x in half]
+    drift = np.where(
+        tau <= 0.5,
+        knots[0] + (knots[1] - knots[0]) * ease[0],
+        knots[1] + (knots[2] - knots[1]) * ease[1],
+    )
+    g = gens["flicker"]
+    flick_s = nu.flicker * _u(g, 0.5, 1.0)
+    eps = torch.randn(t, generator=g, dtype=torch.float64).numpy().clip(-3.0, 3.0)
+    gain = ((1.0 + drift) * (1.0 + flick_s * eps)).astype(np.float32)
+
+    # Camera: shake (AR(1) random walk, pixels) and zoom (scale about a random centre).
+    g = gens["shake"]
+    rms = nu.shake * _u(g, 0.5, 1.0) * min(h, w)
+    rho = 0.75
+    e = torch.randn(t, 2, generator=g, dtype=torch.float64).numpy()
+    walk = np.empty((t, 2))
+    walk[0] = e[0]
+    for i in range(1, t):
+        walk[i] = rho * walk[i - 1] + math.sqrt(1.0 - rho * rho) * e[i]
+    shift = np.clip(walk, -2.5, 2.5) * rms  # pixels, (dx, dy)
+    g = gens["zoom"]
+    za, zb = _u(g), _u(g)
+    centre = np.array([_u(g, -1.0, 1.0), _u(g, -1.0, 1.0)])
+    scale = 1.0 + nu.zoom * (za + (zb - za) * _smooth(tau))
+    theta = None
+    if nu.shake > 0 or nu.zoom > 0:
+        inv = 1.0 / scale
+        theta = np.zeros((t, 2, 3), dtype=np.float32)
+        theta[:, 0, 0] = theta[:, 1, 1] = inv
+        theta[:, 0, 2] = centre[0] * (1.0 - inv) + 2.0 * shift[:, 0] / w
+        theta[:, 1, 2] = centre[1] * (1.0 - inv) + 2.0 * shift[:, 1] / h
+
+    # Occluder: a bar crossing the frame during a random interval.
+    g = gens["occluder"]
+    present = _u(g) < nu.occluder
+    axis = 0 if _u(g) < 0.5 else 1
+    forward = _u(g) < 0.5
+    along, across = (w, h) if axis == 0 else (h, w)
+    half_width = 0.5 * _u(g, 0.1, 0.25) * along
+    half_length = 0.5 * _u(g, 0.5, 1.0) * across
+    cross = _u(g, half_length, across - half_length)
+    opacity, rgb = _u(g, 0.6, 1.0), _colour(g).astype(np.float32)
+    dur = _u(g, 0.3, 0.6)
+    start = _u(g, 0.0, 1.0 - dur)  # interval inside the video, symmetric under time reversal
+    f = (tau - start) / dur
+    pos = -half_width + f * (along + 2.0 * half_width)
+    pos = np.where((f >= 0.0) & (f <= 1.0), pos if forward else along - pos, -1e4)
+    occluder = None
+    if present:
+        occluder = {
+            "axis": axis,
+            "pos": pos.astype(np.float32),
+            "cross": cross,
+            "half_width": half_width,
+            "half_length": half_length,
+            "opacity": opacity,
+            "rgb": rgb,
+        }
+
+    # Static colour cast and contrast.
+    g = gens["colour"]
+    r3 = torch.rand(3, generator=g, dtype=torch.float64).numpy()
+    colour = (1.0 + nu.colour * (2.0 * r3 - 1.0)).astype(np.float32)
+    g = gens["contrast"]
+    contrast = 1.0 + nu.contrast * _u(g, -1.0, 1.0)
+
+    # Partial action: the dynamics run over frames start .. stop - 1 only.
+    g = gens["partial"]
+    partial = _u(g) < nu.partial
+    frac, where = _u(g, 0.4, 0.8), _u(g)
+    action = (0, t)
+    if partial:
+        n = min(max(2, round(frac * t)), t)
+        s0 = round(where * (t - n))
+        action = (s0, s0 + n)
+    return NuisanceDraw(gain, colour, float(contrast), theta, occluder, action)
+
+
+def _apply_nuisances(
+    frames: np.ndarray,
+    draw: NuisanceDraw,
+    sl: slice,
+    xx: np.ndarray,
+    yy: np.ndarray,
+    pivot: float,
+    warp: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Occluder, camera (shake, zoom) then illumination/colour/contrast on float frames.
+
+    ``warp``: the video's ``(ry, rx)`` resampling matrices (:func:`_warp_matrices`), if known.
+    """
+    occ = draw.occluder
+    if occ is not None and np.any(occ["pos"][sl] > -1e3):
+        pos = occ["pos"][sl][:, None, None]
+        a, b = (xx, yy) if occ["axis"] == 0 else (yy, xx)
+        cov_a = np.clip(0.5 + occ["half_width"] - np.abs(a[None] - pos), 0.0, 1.0)
+        cov_b = np.clip(0.5 + occ["half_length"] - np.abs(b - occ["cross"]), 0.0, 1.0)
+        cov = (cov_a * cov_b[None] * occ["opacity"]).astype(np.float32)[..., None]
+        frames = frames + cov * (occ["rgb"] - frames)
+    if draw.theta is not None:
+        n, h, w, c = frames.shape
+        ry, rx = warp if warp is not None else _warp_matrices(draw.theta, h, w)
+        ry, rx = ry[sl].astype(frames.dtype), rx[sl].astype(frames.dtype)
+        tmp = np.matmul(ry, frames.reshape(n, h, w * c)).reshape(n, h, w, c)
+        tmp = np.ascontiguousarray(tmp.transpose(0, 2, 1, 3)).reshape(n, w, h * c)
+        frames = np.matmul(rx, tmp).reshape(n, w, h, c).transpose(0, 2, 1, 3)
+    if draw.photometric:  # ((x - pivot) * contrast + pivot) * colour * gain, fused
+        n, h, w, c = frames.shape
+        k = draw.contrast
+        # per-frame, per-channel gain tiled along rows (long inner loops, not 3-channel ones)
+        g = np.tile(draw.colour[None, :] * draw.gain[sl, None], (1, w))[:, None, :]
+        frames = frames.reshape(n, h, w * c) * (k * g) + (pivot * (1.0 - k)) * g
+        frames = frames.reshape(n, h, w, c)
+    return frames
+
+
+def _warp_matrices(theta: np.ndarray, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(T, H, H)`` and ``(T, W, W)`` resampling matrices of axis-aligned affine maps."""
+    th = theta.astype(np.float64)
+    return _resampler(th[:, 1, 1], th[:, 1, 2], h), _resampler(th[:, 0, 0], th[:, 0, 2], w)
+
+
+def _resampler(scale: np.ndarray, shift: np.ndarray, size: int) -> np.ndarray:
+    """``(n, size, size)`` bilinear resampling matrices along one axis.
+
+    Output pixel ``i`` (normalised coordinate ``x``) reads the input at ``scale * x + shift``, with
+    ``affine_grid``/``grid_sample`` conventions (``align_corners=False``, border padding): the
+    separable equivalent of ``grid_sample`` for an axis-aligned affine map, as matrix products.
+    """
+    x = (2.0 * np.arange(size) + 1.0) / size - 1.0
+    src = scale[:, None] * x[None] + shift[:, None]
+    pix = np.clip(((src + 1.0) * size - 1.0) / 2.0, 0.0, size - 1.0)
+    i0 = np.floor(pix).astype(np.int64)
+    frac = pix - i0
+    i1 = np.minimum(i0 + 1, size - 1)
+    n = len(scale)
+    m = np.zeros((n, size, size), dtype=np.float32)
+    tt, ii = np.arange(n)[:, None], np.arange(size)[None, :]
+    m[tt, ii, i1] = frac
+    m[tt, ii, i0] += 1.0 - frac  # i0 == i1 at the clamped border: weights add up to 1
+    return m
+
+
+def _partial(state: State, action: tuple[int, int], t: int) -> State:
+    """Pad a state of ``stop - start`` frames to ``t`` frames, holding its first and last values."""
+    s0, s1 = action
+    return {
+        k: np.concatenate([np.full(s0, v[0]), v, np.full(t - s1, v[-1])]) for k, v in state.items()
+    }
+
+
 # --------------------------------------------------------------------------- appearance + render
 
 _SHAPES = ("disc", "square", "diamond", "ring", "cross", "triangle", "kite")
@@ -405,10 +800,17 @@ def _object_style(g: torch.Generator, bg: np.ndarray, radius: float) -> _Style:
     return _Style(bg, colour, shape, radius, stripes)
 
 
-def _paint(state: State, style: _Style, noise_g: torch.Generator, chunk: int = 8) -> np.ndarray:
+def _paint(
+    state: State,
+    style: _Style,
+    noise_g: torch.Generator,
+    chunk: int = 8,
+    draw: NuisanceDraw | None = None,
+) -> np.ndarray:
     """Render ``(T, H, W, 3)`` uint8 frames of the object ``state`` over ``style``.
 
-    Works on chunks of ``chunk`` frames so the float temporaries stay cache-sized.
+    Works on chunks of ``chunk`` frames so the float temporaries stay cache-sized. The nuisances
+    of ``draw`` (if any) apply to the clean frames, before the sensor gain and noise.
     """
     bg = style.background
     h, w = bg.shape[:2]
@@ -416,6 +818,10 @@ def _paint(state: State, style: _Style, noise_g: torch.Generator, chunk: int = 8
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) + 0.5
     colour = style.colour.astype(np.float32)
     gain = 1.0 + 0.04 * torch.randn(t, generator=noise_g).numpy().astype(np.float32)
+    pivot = float(bg.mean())
+    warp = None
+    if draw is not None and draw.theta is not None:
+        warp = _warp_matrices(draw.theta, h, w)
     out = np.empty((t, h, w, 3), dtype=np.uint8)
     for s0 in range(0, t, chunk):
         sl = slice(s0, min(s0 + chunk, t))
@@ -438,11 +844,61 @@ def _paint(state: State, style: _Style, noise_g: torch.Generator, chunk: int = 8
             obj = colour
         cov = cov[..., None]
         frames = bg[None] + cov * (obj - bg[None])
+        if draw is not None:
+            frames = _apply_nuisances(frames, draw, sl, xx, yy, pivot, warp)
         n = frames.shape[0]
         noise = torch.randn(n, h, w, 1, generator=noise_g).numpy()  # luminance noise
         frames = frames * gain[sl, None, None, None] + 0.02 * noise
         out[sl] = (np.clip(frames, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
     return out
+
+
+def _camel(class_name: str) -> str:
+    camel = {_snake(c): c for c in CLASSES}.get(class_name, class_name)
+    if camel not in CLASSES:
+        raise ValueError(f"unknown class {class_name!r}; known: {', '.join(CLASSES)}")
+    return camel
+
+
+def _derived_generator(generator: torch.Generator) -> torch.Generator:
+    """A generator seeded from ``generator``'s state (which is left untouched)."""
+    words = np.frombuffer(generator.get_state().numpy().tobytes(), dtype=np.uint32)
+    return _seeded(0x4E55, *(int(v) for v in words))
+
+
+def _forward(
+    class_name: str,
+    num_frames: int,
+    height: int,
+    width: int,
+    generator: torch.Generator,
+    style_generator: torch.Generator | None,
+    scene: Scene,
+    nuisances: Nuisances | str | Mapping[str, float],
+    nuisance_generator: torch.Generator | None,
+) -> tuple[str, _Style, State, NuisanceDraw | None]:
+    """Validate, then draw the scene, the nuisances and the forward-time object state."""
+    camel = _camel(class_name)
+    if num_frames < 2 or height < 16 or width < 16:
+        raise ValueError(
+            f"need num_frames >= 2 and height, width >= 16, got {num_frames}, {height}x{width}"
+        )
+    _check_scene(scene)
+    nu = Nuisances.resolve(nuisances)
+    draw = None
+    if nu.active:
+        ng = nuisance_generator if nuisance_generator is not None else _derived_generator(generator)
+        draw = sample_nuisances(nu, ng, num_frames, height, width)
+    base = REVERSE_OF.get(camel, camel)
+    sg = style_generator if style_generator is not None else generator
+    style = _style(sg, height, width, scene)
+    if draw is None or draw.action == (0, num_frames):
+        state = _PROGRAMS[base](generator, num_frames, height, width, style.radius)
+    else:
+        s0, s1 = draw.action
+        state = _PROGRAMS[base](generator, s1 - s0, height, width, style.radius)
+        state = _partial(state, draw.action, num_frames)
+    return camel, style, state, draw
 
 
 def render(
@@ -454,6 +910,8 @@ def render(
     generator: torch.Generator,
     style_generator: torch.Generator | None = None,
     scene: Scene = "cluttered",
+    nuisances: Nuisances | str | Mapping[str, float] = "none",
+    nuisance_generator: torch.Generator | None = None,
 ) -> np.ndarray:
     """Render one video of a generated class (CamelCase or snake_case name).
 
@@ -465,25 +923,66 @@ def render(
             ``generator``; the dataset seeds it per video, apart from the dynamics).
         scene: ``"cluttered"`` (textured background, distractor shapes, small object) or
             ``"plain"`` (gradient background, larger object): see :func:`generate`.
+        nuisances: A :class:`Nuisances`, a preset name (``"none"``, ``"natural"``) or a mapping
+            of field -> strength (missing fields 0). All zero: the nuisance-free frames.
+        nuisance_generator: Draws the nuisances (:func:`sample_nuisances`). Defaults to one
+            seeded from ``generator``'s state, which is left untouched (so the dynamics and
+            noise draws do not change); the dataset seeds it per video, ``(seed, class, clip)``.
 
     Returns:
         uint8 array ``(T, H, W, 3)`` (RGB). A class in :data:`REVERSE_OF` returns exactly the frames
-        of its partner, rendered with the same generator states, in reverse order.
+        of its partner, rendered with the same generator states, in reverse order (nuisances
+        included: they apply inside the forward rendering).
     """
-    camel = {_snake(c): c for c in CLASSES}.get(class_name, class_name)
-    if camel not in CLASSES:
-        raise ValueError(f"unknown class {class_name!r}; known: {', '.join(CLASSES)}")
-    if num_frames < 2 or height < 16 or width < 16:
-        raise ValueError(
-            f"need num_frames >= 2 and height, width >= 16, got {num_frames}, {height}x{width}"
-        )
-    _check_scene(scene)
-    base = REVERSE_OF.get(camel, camel)
-    sg = style_generator if style_generator is not None else generator
-    style = _style(sg, height, width, scene)
-    state = _PROGRAMS[base](generator, num_frames, height, width, style.radius)
-    frames = _paint(state, style, generator)
+    camel, style, state, draw = _forward(
+        class_name,
+        num_frames,
+        height,
+        width,
+        generator,
+        style_generator,
+        scene,
+        nuisances,
+        nuisance_generator,
+    )
+    frames = _paint(state, style, generator, draw=draw)
     return np.ascontiguousarray(frames[::-1]) if camel in REVERSE_OF else frames
+
+
+def object_state(
+    class_name: str,
+    *,
+    num_frames: int,
+    height: int,
+    width: int,
+    generator: torch.Generator,
+    style_generator: torch.Generator | None = None,
+    scene: Scene = "cluttered",
+    nuisances: Nuisances | str | Mapping[str, float] = "none",
+    nuisance_generator: torch.Generator | None = None,
+) -> dict[str, np.ndarray]:
+    """The object's per-frame state that :func:`render` would draw, in display order.
+
+    Same arguments as :func:`render` (generators in the same states give the same draws).
+
+    Returns:
+        ``{"cx", "cy", "r", "angle", "alpha"}``: ``(T,)`` float arrays (pixels, radians, opacity).
+        With ``partial`` action the state is constant outside the action's frames.
+    """
+    camel, _, state, _ = _forward(
+        class_name,
+        num_frames,
+        height,
+        width,
+        generator,
+        style_generator,
+        scene,
+        nuisances,
+        nuisance_generator,
+    )
+    if camel in REVERSE_OF:
+        state = {k: np.ascontiguousarray(v[::-1]) for k, v in state.items()}
+    return state
 
 
 # --------------------------------------------------------------------------- writing files
@@ -518,17 +1017,37 @@ class _Job:
     width: int
     seed: int
     scene: str
+    nuisances: Nuisances = field(default_factory=Nuisances)
+
+
+def _job_generators(
+    seed: int, class_idx: int, clip: int
+) -> tuple[torch.Generator, torch.Generator, torch.Generator]:
+    """Dynamics, scene and nuisance generators of a dataset video, each its own stream.
+
+    Every video draws its nuisances independently (keyed on ``(seed, class, clip)``); they
+    cannot depend on the class otherwise, because :func:`sample_nuisances` never sees it: the
+    same procedure draws them for every class.
+    """
+    return (
+        _seeded(seed, class_idx, clip, 1),
+        _seeded(seed, class_idx, clip, 2),
+        _seeded(seed, class_idx, clip, 0x4E55),
+    )
 
 
 def _run_job(job: _Job) -> None:
+    dyn, sty, nui = _job_generators(job.seed, job.class_idx, job.clip)
     frames = render(
         job.class_name,
         num_frames=job.num_frames,
         height=job.height,
         width=job.width,
-        generator=_seeded(job.seed, job.class_idx, job.clip, 1),
-        style_generator=_seeded(job.seed, job.class_idx, job.clip, 2),
+        generator=dyn,
+        style_generator=sty,
         scene=job.scene,
+        nuisances=job.nuisances,
+        nuisance_generator=nui,
     )
     _encode(frames, job.path)
 
@@ -601,6 +1120,7 @@ def generate(
     size: int | tuple[int, int] = 64,
     seed: int = 0,
     scene: Scene = "cluttered",
+    nuisances: Nuisances | str | Mapping[str, float] = "none",
     num_workers: int = 0,
 ) -> GeneratedDataset:
     """Write a generated video dataset in an official layout (or reuse a complete one).
@@ -626,6 +1146,15 @@ def generate(
             small models. ``"plain"``: a two-colour gradient background and a larger object
             (radius 0.28-0.36): the motion is the same, but a tiny CPU model learns it in
             seconds (the pipeline's synthetic profile uses it).
+        nuisances: Class-independent natural variation over time (see :class:`Nuisances`):
+            ``"none"`` (default; the frames of generator version 3), ``"natural"`` (moderate
+            illumination drift and flicker, camera shake and zoom, an occluder in 40 % of the
+            videos, colour cast, contrast, partial action in 50 %), a :class:`Nuisances` or a
+            mapping of field -> strength. They imitate what RandAugment-T varies over a clip
+            (paper Sec. 3.1: brightness, colour, contrast, affine) and what real footage has
+            (camera motion, lighting change, occlusion, untrimmed actions). Each video draws
+            its own, from the same distribution for every class, so they carry no label
+            information. Recorded in the manifest.
         num_workers: Processes used to render and encode (0 = in this process).
 
     Returns:
@@ -646,6 +1175,7 @@ def generate(
     if num_workers < 0:
         raise ValueError(f"num_workers must be >= 0, got {num_workers}")
     _check_scene(scene)
+    nu = Nuisances.resolve(nuisances)
     h, w = _frame_size(size)
     root = Path(root)
     if layout == "ucf101":
@@ -662,6 +1192,7 @@ def generate(
         "width": w,
         "seed": seed,
         "scene": scene,
+        "nuisances": asdict(nu),
         "fps": FPS,
         "codec": CODEC,
     }
@@ -699,7 +1230,7 @@ def generate(
             else:
                 rel = f"{name}/gen{j // 3:03d}_{name}_u_nm_np1_fr_med_{j % 3}.avi"
             t = _randint(g_len, lo, hi)
-            jobs.append(_Job(video_root / rel, name, ci, j, t, h, w, seed, scene))
+            jobs.append(_Job(video_root / rel, name, ci, j, t, h, w, seed, scene, nu))
             vids.append(rel)
             grps.append(grp)
         per_class.append(vids)

@@ -36,6 +36,7 @@ _EXPORTS = {
     "planned_runs": "runs",
     "run_dir": "runs",
     "smoke_runs": "runs",
+    "stage_runs": "runs",
     "train_config": "runs",
 }
 
@@ -69,5 +70,6 @@ __all__ = [
     "run_dir",
     "smoke_params",
     "smoke_runs",
+    "stage_runs",
     "train_config",
 ]

@@ -116,15 +116,27 @@ def _shard(spec: str | None) -> tuple[int, int]:
 
 
 def _run_one(
-    stage: Any, root: Path, log_dir: Path, slots: queue.Queue, echo: Callable[[str], None]
+    stage: Any,
+    root: Path,
+    log_dir: Path,
+    slots: queue.Queue,
+    echo: Callable[[str], None],
+    cpu_threads: int | None = None,
 ) -> StageResult:
-    """Run the stage's command in a free slot, streaming its output to ``echo`` and a log."""
+    """Run the stage's command in a free slot, streaming its output to ``echo`` and a log.
+
+    ``cpu_threads``: the slot's share of the cores, passed as ``OMP_NUM_THREADS`` (unless the
+    caller set it), so stages that do not set their own thread count (tables, CAM, robustness)
+    do not oversubscribe the machine while other stages run beside them.
+    """
     slot = slots.get()
     name = stage.name
     log = log_dir / (name.replace("/", "_").replace("@", "__") + ".log")
     env = dict(os.environ)
     if slot is not None:
         env["CUDA_VISIBLE_DEVICES"] = slot
+    if cpu_threads is not None:
+        env.setdefault("OMP_NUM_THREADS", str(cpu_threads))
     t0 = time.perf_counter()
     try:
         with log.open("w", encoding="utf-8") as fh:
@@ -153,14 +165,19 @@ def _run_one(
 
 
 def _fit_seconds(root: Path, stage: Any) -> float | None:
-    """Seconds inside ``fit`` of a run stage (its training folder's ``timings.json``)."""
+    """Seconds inside ``fit`` of a run stage: the sum over its runs' training folders
+    (``runs/<stage>/**/timings.json``; one per seed or split)."""
     import json
 
+    total, found = 0.0, False
     for out in stage.outs:
-        path = root / str(out.def_path) / "timings.json"
-        if str(out.def_path).startswith("runs/") and path.is_file():
-            return float(json.loads(path.read_text(encoding="utf-8"))["session_seconds"])
-    return None
+        folder = root / str(out.def_path)
+        if not str(out.def_path).startswith("runs/") or not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("timings.json")):
+            total += float(json.loads(path.read_text(encoding="utf-8"))["session_seconds"])
+            found = True
+    return total if found else None
 
 
 def write_stage_times(results: Sequence[StageResult], path: str | Path, *, jobs: int) -> Path:
@@ -186,14 +203,14 @@ def write_stage_times(results: Sequence[StageResult], path: str | Path, *, jobs:
     lines = [
         f"# make repro: where the time goes ({jobs} stage(s) at a time)",
         "",
-        f"Stages run: {len(results)} ({len(runs)} training runs); stage time summed "
+        f"Stages run: {len(results)} ({len(runs)} training stages); stage time summed "
         f"{sum(r.seconds for r in results) / 60:.1f} min.",
     ]
     if runs:
         med = statistics.median
         lines += [
             "",
-            "| per training-run stage (median) | seconds |",
+            "| per training stage (median) | seconds |",
             "|---|---|",
             f"| wall time of the stage | {med(r.seconds for r in runs):.1f} |",
             f"| inside `fit` (training + evaluation) | {med(r.work_seconds for r in runs):.1f} |",
@@ -219,9 +236,23 @@ def _previous_times(path: Path) -> dict[str, float]:
 
 
 def _longest_first(stages: list[Any], previous: dict[str, float]) -> list[Any]:
-    """Start the stages that took longest last time first (unknown ones first of all), so the
-    generation does not end on one long stage while the other slots sit idle."""
-    return sorted(stages, key=lambda s: -previous.get(s.name, float("inf")))
+    """Start the stages that took longest last time first, so the generation does not end on
+    one long stage while the other slots sit idle. A stage not run before is estimated by the
+    median of its group's stages (the name before ``@``, e.g. every ``vipriors_test@…``); one
+    of an unknown group goes first of all."""
+    import statistics
+
+    groups: dict[str, list[float]] = {}
+    for name, seconds in previous.items():
+        groups.setdefault(name.split("@")[0], []).append(seconds)
+
+    def estimate(stage: Any) -> float:
+        if stage.name in previous:
+            return previous[stage.name]
+        group = groups.get(stage.name.split("@")[0])
+        return statistics.median(group) if group else float("inf")
+
+    return sorted(stages, key=lambda s: -estimate(s))
 
 
 def _generations(repo: Any) -> list[list[str]]:
@@ -272,6 +303,7 @@ def repro(
     slots: queue.Queue = queue.Queue()
     for i in range(jobs):
         slots.put(devices[i % len(devices)] if devices else None)
+    cpu_threads = None if devices else max(1, (os.cpu_count() or 1) // jobs)
     log_dir = root / "runs" / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     lock = threading.Lock()
@@ -310,7 +342,9 @@ def repro(
                 for s in stale:
                     s.remove_outs(ignore_remove=False, force=False)
             with ThreadPoolExecutor(max_workers=jobs) as pool:
-                futures = [pool.submit(_run_one, s, root, log_dir, slots, say) for s in stale]
+                futures = [
+                    pool.submit(_run_one, s, root, log_dir, slots, say, cpu_threads) for s in stale
+                ]
                 done = [f.result() for f in futures]
             results += done
             ok = {r.name for r in done if r.ok}

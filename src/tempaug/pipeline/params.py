@@ -27,7 +27,7 @@ __all__ = [
 #: Profiles a ``params.yaml`` may select.
 PROFILES: tuple[str, ...] = ("synthetic", "paper")
 
-#: Benchmark → folder name under ``results/runs`` (HMDB-51 gets ``-split<k>`` appended).
+#: Benchmark → folder name under ``results/runs``.
 BENCHMARK_DIRS: dict[str, str] = {
     "ucf101_val": "ucf101_val",
     "hmdb51": "hmdb51",
@@ -97,15 +97,10 @@ def check_params(params: Mapping[str, Any]) -> None:
     threads = profile.get("threads", 0)
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
         raise PipelineError(f"params: profile.threads must be an int >= 0, got {threads!r}")
-    seeds = _need(params, "seeds", "")
-    if (
-        not isinstance(seeds, list)
-        or not seeds
-        or not all(isinstance(s, int) and s >= 0 for s in seeds)
-    ):
-        raise PipelineError(f"params: 'seeds' must be a non-empty list of ints >= 0, got {seeds!r}")
-    if len(set(seeds)) != len(seeds):
-        raise PipelineError(f"params: 'seeds' has repeated values {seeds}")
+    _check_seeds(_need(params, "seeds", ""), "seeds")
+    hmdb = params.get("experiments", {}).get("hmdb51") or {}
+    if "seeds" in hmdb:
+        _check_seeds(hmdb["seeds"], "experiments.hmdb51.seeds")
     recipes = _need(params, "recipes", "")
     for rname, recipe in recipes.items():
         mix = _need(recipe, "mix", f"recipes.{rname}.")
@@ -139,11 +134,24 @@ def check_params(params: Mapping[str, Any]) -> None:
                 )
 
 
+def _check_seeds(seeds: Any, where: str) -> None:
+    if (
+        not isinstance(seeds, list)
+        or not seeds
+        or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
+    ):
+        raise PipelineError(
+            f"params: '{where}' must be a non-empty list of ints >= 0, got {seeds!r}"
+        )
+    if len(set(seeds)) != len(seeds):
+        raise PipelineError(f"params: '{where}' has repeated values {seeds}")
+
+
 def smoke_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """A seconds-long copy of ``params`` for notebook tests (nbval) and previews.
 
     The active profile becomes a shrunk synthetic profile: 3 classes, a handful of 16-frame 32-px
-    clips, a 1-epoch tiny SlowFast, 1 evaluation view, one seed and one RandAugment grid point.
+    clips (with the synthetic profile's nuisances), a 1-epoch tiny SlowFast, 1 evaluation view, one seed and one RandAugment grid point.
     Methods, recipes and experiment lists are kept (HMDB-51 on split 1 only), so every code path
     of the real matrix runs.
     The input is not modified.
@@ -154,12 +162,20 @@ def smoke_params(params: Mapping[str, Any]) -> dict[str, Any]:
     base = copy.deepcopy(synthetic if isinstance(synthetic, Mapping) else out["profile"])
     if base.get("name") != "synthetic":
         raise PipelineError("smoke_params needs a 'profiles.synthetic' entry to shrink")
+    # the profile's nuisances are kept, so the smoke run renders them as the real one does
+    nuisances = {
+        k: {"nuisances": v["nuisances"]}
+        for k, v in base["data"].items()
+        if isinstance(v, Mapping) and "nuisances" in v
+    }
     base["data"] = {
         "source": "synthetic",
         "seed": int(base["data"].get("seed", 0)),
         "ucf101": {"num_classes": 3, "clips_per_class": 6, "frames": 16, "size": 32},
         "hmdb51": {"num_classes": 3, "clips_per_class": 5, "frames": 16, "size": 32},
     }
+    for k, v in nuisances.items():
+        base["data"][k].update(v)
     train = copy.deepcopy(base["train"])
     train["data"] = {
         **train.get("data", {}),
@@ -193,6 +209,7 @@ def smoke_params(params: Mapping[str, Any]) -> dict[str, Any]:
     out["seeds"] = [int(params["seeds"][0])]
     if "hmdb51" in out.get("experiments", {}):
         out["experiments"]["hmdb51"]["splits"] = [1]
+        out["experiments"]["hmdb51"]["seeds"] = out["experiments"]["hmdb51"].get("seeds", [0])[:1]
     if "gallery" in out:
         out["gallery"] = {**out["gallery"], "frames": 4, "size": 64}
     return out

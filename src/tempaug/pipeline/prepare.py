@@ -7,6 +7,7 @@ splits 1–3 — and a data report; :func:`load_prepared` reads them back for a 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -147,6 +148,7 @@ def prepare_data(
     data_dir, splits_dir = Path(data_dir), Path(splits_dir)
     source = profile["data"].get("source")
     classes, per_dataset = _class_request(profile)
+    nuisances: dict[str, Any] = {}  # generated data: the nuisance strengths of each layout
     if source == "synthetic":
         from tempaug.data import synthetic
 
@@ -164,6 +166,7 @@ def prepare_data(
                 # generate the classes up to the last one chosen, then keep the chosen ones
                 kwargs["num_classes"] = 1 + max(synthetic.CLASSES.index(c) for c in classes)
             per_layout[layout] = synthetic.generate(data_dir / layout, layout, seed=seed, **kwargs)
+            nuisances[layout] = synthetic.Nuisances.resolve(kwargs.get("nuisances", "none"))
         ucf_root, ucf_lists = per_layout["ucf101"].video_root, per_layout["ucf101"].list_dir
         hmdb_root, hmdb_lists = per_layout["hmdb51"].video_root, per_layout["hmdb51"].list_dir
         if classes:
@@ -221,22 +224,21 @@ def prepare_data(
     # Every listed video is opened (decoded in full with full_scan) before any run sees it; the
     # unreadable ones are left out of the split tables the runs use, listed in unreadable.csv
     # and counted in datasets.json, the data report and the table captions.
-    ucf_all = tables["ucf101_vipriors"]
-    hmdb_all = pd.concat([tables[f"hmdb51_split{k}"] for k in (1, 2, 3)]).drop_duplicates("video")
+    listed = {
+        "ucf101": tables["ucf101_vipriors"],
+        "hmdb51": pd.concat([tables[f"hmdb51_split{k}"] for k in (1, 2, 3)]).drop_duplicates(
+            "video"
+        ),
+    }
     report = pd.concat(
         [
             video.scan(
-                ucf_all,
-                project_root / datasets["ucf101"]["video_root"],
+                table,
+                project_root / datasets[dataset]["video_root"],
                 full=full_scan,
                 num_threads=num_threads,
-            ).assign(dataset="ucf101"),
-            video.scan(
-                hmdb_all,
-                project_root / datasets["hmdb51"]["video_root"],
-                full=full_scan,
-                num_threads=num_threads,
-            ).assign(dataset="hmdb51"),
+            ).assign(dataset=dataset)
+            for dataset, table in listed.items()
         ],
         ignore_index=True,
     )
@@ -292,6 +294,21 @@ def prepare_data(
         f"unreadable and left out of every table: {len(bad)} "
         f"(UCF-101 {datasets['ucf101']['unreadable']}, HMDB-51 {datasets['hmdb51']['unreadable']}).",
     ]
+    if nuisances:
+        kinds = list(dataclasses.asdict(next(iter(nuisances.values()))))
+        lines += [
+            "",
+            "Nuisances of the generated videos (`tempaug.data.synthetic.Nuisances`; each video "
+            "draws its own, independently of its class; 0 = off; `occluder` and `partial` are "
+            "probabilities per video). Examples: `figures/data_nuisances.jpg`.",
+            "",
+            "| dataset | " + " | ".join(kinds) + " |",
+            "|---|" + "---|" * len(kinds),
+        ]
+        lines += [
+            f"| {layout} | " + " | ".join(f"{v:g}" for v in dataclasses.asdict(n).values()) + " |"
+            for layout, n in nuisances.items()
+        ]
     if len(bad):
         lines += ["", "| dataset | video | error |", "|---|---|---|"]
         lines += [f"| {r.dataset} | {r.video} | {r.error} |" for r in bad.itertuples()]

@@ -38,6 +38,7 @@ __all__ = [
     "planned_runs",
     "run_dir",
     "smoke_runs",
+    "stage_runs",
     "train_config",
 ]
 
@@ -89,11 +90,21 @@ class RunSpec:
         return self.num_ops is not None
 
     @property
-    def run_id(self) -> str:
-        """``<benchmark>[-split<k>]/<recipe>[-n<N>-m<M>]/seed<s>`` — also its folder."""
-        bench = BENCHMARK_DIRS[self.benchmark] + (f"-split{self.split}" if self.split else "")
+    def stage_id(self) -> str:
+        """``<benchmark>/<recipe>[-n<N>-m<M>]``: the DVC stage (and folder) training this run.
+
+        One stage trains every replicate of a configuration — its seeds, and for HMDB-51 its
+        splits — in one process, so the kernel start and imports are paid once per
+        configuration instead of once per run.
+        """
         recipe = self.recipe + (f"-n{self.num_ops}-m{self.magnitude}" if self.grid_point else "")
-        return f"{bench}/{recipe}/seed{self.seed}"
+        return f"{BENCHMARK_DIRS[self.benchmark]}/{recipe}"
+
+    @property
+    def run_id(self) -> str:
+        """``<stage_id>/[split<k>/]seed<s>`` — also its folder."""
+        split = f"split{self.split}/" if self.split else ""
+        return f"{self.stage_id}/{split}seed{self.seed}"
 
 
 def planned_runs(
@@ -102,8 +113,9 @@ def planned_runs(
     """Every run of the experiment matrix (Tables 2–7), in ``dvc.yaml`` order.
 
     ``ucf101_val``: the Table 2 grid (``grid`` recipes × N × M), ``plain`` and ``randaug``
-    recipes; ``hmdb51``: splits × (``plain`` + ``randaug``); ``vipriors_test``: ``plain`` +
-    ``randaug``; each × ``seeds``.
+    recipes; ``vipriors_test``: ``plain`` + ``randaug``; each × ``seeds``. ``hmdb51``:
+    (``plain`` + ``randaug``) × splits × ``experiments.hmdb51.seeds`` (default ``[0]``: the
+    three official splits are HMDB-51's replicates).
 
     Args:
         params: from :func:`load_params`.
@@ -127,13 +139,42 @@ def planned_runs(
             runs += [RunSpec("ucf101_val", r, s) for s in seeds]
     if "hmdb51" in wanted and "hmdb51" in exps:
         e = exps["hmdb51"]
-        for k in e.get("splits", [1, 2, 3]):
-            for r in e.get("plain", []) + e.get("randaug", []):
-                runs += [RunSpec("hmdb51", r, s, split=int(k)) for s in seeds]
+        for r in e.get("plain", []) + e.get("randaug", []):
+            for k in e.get("splits", [1, 2, 3]):
+                runs += [RunSpec("hmdb51", r, int(s), split=int(k)) for s in e.get("seeds", [0])]
     if "vipriors_test" in wanted and "vipriors_test" in exps:
         e = exps["vipriors_test"]
         for r in e.get("plain", []) + e.get("randaug", []):
             runs += [RunSpec("vipriors_test", r, s) for s in seeds]
+    return runs
+
+
+def stage_runs(
+    params: Mapping[str, Any],
+    benchmark: str,
+    recipe: str,
+    *,
+    num_ops: int | None = None,
+    magnitude: int | None = None,
+) -> list[RunSpec]:
+    """The runs one DVC stage trains: every replicate (seed, HMDB-51 split) of a configuration.
+
+    Raises:
+        PipelineError: the configuration is not in the experiment matrix of ``params``.
+    """
+    probe = RunSpec(
+        benchmark,
+        recipe,
+        0,
+        split=1 if benchmark == "hmdb51" else None,
+        num_ops=num_ops,
+        magnitude=magnitude,
+    )
+    runs = [r for r in planned_runs(params, [benchmark]) if r.stage_id == probe.stage_id]
+    if not runs:
+        raise PipelineError(
+            f"{probe.stage_id} is not in the experiment matrix of params.yaml (experiments)"
+        )
     return runs
 
 

@@ -1,0 +1,275 @@
+"""Confidence intervals and paired tests for the accuracies of Tables 2–8 (Kim et al., Sec. 4).
+
+A table cell is an accuracy averaged over *replicates*: training runs that differ only in their
+seed (UCF-101, Tables 2–5 and 7) or, for HMDB-51's Average column (Table 6), in their split. Two
+sources of variation make a cell uncertain: the replicate (initialisation, data order, split) and
+the finite set of evaluation videos. Both are resampled by a **hierarchical percentile bootstrap**:
+
+1. draw the replicates with replacement;
+2. within each drawn replicate, draw its videos with replacement. Where every replicate is
+   evaluated on the same videos (UCF-101: one validation set for every seed) one set of video
+   indices is drawn per bootstrap draw and applied to all replicates of that draw, so the
+   video-level error is not averaged away across seeds; where the videos differ (HMDB-51 splits)
+   each drawn replicate gets its own draw.
+
+With one replicate the procedure degenerates to a bootstrap over videos only (the interval then
+says nothing about seed-to-seed variation; :attr:`Estimate.method` says so).
+
+Two methods are compared by the **paired** version: replicates are paired by key (same seed ⇒ same
+initialisation and data order in this trainer; for HMDB-51 the same split), videos by identity,
+and each bootstrap draw applies the *same* resampled replicates and videos to both methods. The
+difference of the two accuracies is reported with its 95 % percentile interval and the two-sided
+bootstrap p-value ``2·min(P(Δ* ≤ 0), P(Δ* ≥ 0))``, floored at ``1 / n_boot``.
+
+Everything is seeded (``numpy.random.Generator`` from ``seed``): the same inputs and seed give the
+same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "ALPHA",
+    "CELL_INTERVAL",
+    "N_BOOT",
+    "PAIRED_TEST",
+    "Comparison",
+    "Estimate",
+    "compare",
+    "correctness",
+    "estimate",
+    "nan_estimate",
+]
+
+#: Bootstrap draws per interval or test.
+N_BOOT = 2000
+
+#: Significance level of the paired tests (two-sided).
+ALPHA = 0.05
+
+#: The paired test, as named in every table caption.
+PAIRED_TEST = (
+    f"paired hierarchical bootstrap over seeds (HMDB-51: splits) and videos ({N_BOOT} draws), "
+    f"two-sided, α = {ALPHA}"
+)
+
+#: The interval of every table cell, as named in the captions.
+CELL_INTERVAL = (
+    f"95 % hierarchical percentile bootstrap CI ({N_BOOT} draws: replicates with replacement, "
+    "then videos within each; where all replicates share the evaluation videos, as UCF-101's "
+    "seeds do, one video resample per draw is applied to all of them)"
+)
+
+#: Replicate key (seed, or ``"split<k>/seed<s>"``) → per-video correctness (bool Series indexed
+#: by video id).
+Replicates = Mapping[Hashable, pd.Series]
+
+# Bootstrap work is done in chunks of draws holding about this many gathered elements.
+_CHUNK_ELEMENTS = 4_000_000
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A cell: mean accuracy over replicates (%) and its 95 % bootstrap interval."""
+
+    mean: float
+    lo: float
+    hi: float
+    n_replicates: int
+    n_videos: int
+    method: str
+
+    @property
+    def half_width(self) -> float:
+        """Half the interval's width (the ``±`` of a cell)."""
+        return (self.hi - self.lo) / 2.0
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Method A − method B (points): observed difference, 95 % interval, two-sided p-value."""
+
+    delta: float
+    lo: float
+    hi: float
+    p_value: float
+    n_replicates: int
+    method: str
+
+    def significant(self, alpha: float = ALPHA) -> bool:
+        """Whether ``p_value < alpha``."""
+        return bool(self.p_value < alpha)
+
+
+def correctness(scores: pd.DataFrame, k: int = 1) -> pd.Series:
+    """Per-video top-``k`` correctness of a score table (``video``, ``label``, ``score_<c>``).
+
+    Ties are broken towards the lower class index, as :func:`~tempaug.analysis.scores.topk_accuracy`
+    (``k`` is capped at the number of classes).
+
+    Returns:
+        Bool Series indexed by ``video`` (sorted), named ``correct``.
+    """
+    cols = sorted(
+        (c for c in scores.columns if str(c).startswith("score_")),
+        key=lambda c: int(str(c).split("_", 1)[1]),
+    )
+    if not cols or "video" not in scores or "label" not in scores:
+        raise ValueError("scores need 'video', 'label' and 'score_<class>' columns")
+    k = min(int(k), len(cols))
+    s = scores[cols].to_numpy(dtype=np.float64)
+    labels = scores["label"].to_numpy(dtype=np.int64)
+    top = np.argsort(-s, axis=1, kind="stable")[:, :k]
+    hit = (top == labels[:, None]).any(axis=1)
+    out = pd.Series(hit, index=scores["video"].astype(str).to_numpy(), name="correct")
+    return out.sort_index()
+
+
+def _arrays(
+    groups: Sequence[Replicates], keys: Sequence[Hashable]
+) -> tuple[list[np.ndarray], bool, int]:
+    """Per key, an ``(m, n_videos)`` bool array (one row per method), whether all keys share
+    their videos, and the number of videos of the first key."""
+    arrays, index0, shared = [], None, True
+    for key in keys:
+        first = groups[0][key]
+        rows = [first.to_numpy(dtype=bool)]
+        for g in groups[1:]:
+            other = g[key]
+            if len(other) != len(first) or not other.index.sort_values().equals(
+                first.index.sort_values()
+            ):
+                raise ValueError(f"replicate {key!r}: the two methods were scored on other videos")
+            rows.append(other.reindex(first.index).to_numpy(dtype=bool))
+        if index0 is None:
+            index0 = first.index
+        elif len(first) != len(index0) or not first.index.equals(index0):
+            shared = False
+        arrays.append(np.stack(rows))
+    if any(a.shape[1] == 0 for a in arrays):
+        raise ValueError("a replicate has no videos")
+    return arrays, shared, arrays[0].shape[1]
+
+
+def _bootstrap(
+    arrays: list[np.ndarray], shared: bool, n_boot: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Accuracy (%) of each method in each hierarchical bootstrap draw: ``(n_boot, m)``."""
+    r = len(arrays)
+    m = arrays[0].shape[0]
+    reps = rng.integers(0, r, size=(n_boot, r))
+    out = np.empty((n_boot, m))
+    if shared:
+        x = np.stack(arrays)  # (R, m, n)
+        n = x.shape[-1]
+        chunk = max(1, _CHUNK_ELEMENTS // (r * m * n))
+        for start in range(0, n_boot, chunk):
+            c = min(chunk, n_boot - start)
+            vid = rng.integers(0, n, size=(c, n))
+            acc = x[:, :, vid].mean(axis=-1).transpose(2, 0, 1)  # (c, R, m)
+            picked = np.take_along_axis(acc, reps[start : start + c, :, None], axis=1)
+            out[start : start + c] = picked.mean(axis=1)
+        return 100.0 * out
+    acc = np.empty((n_boot, r, m))
+    for i, x in enumerate(arrays):  # x: (m, n_i); every slot drawing replicate i resamples anew
+        slots = np.argwhere(reps == i)
+        n = x.shape[1]
+        chunk = max(1, _CHUNK_ELEMENTS // (m * n))
+        for start in range(0, len(slots), chunk):
+            part = slots[start : start + chunk]
+            vid = rng.integers(0, n, size=(len(part), n))
+            acc[part[:, 0], part[:, 1]] = x[:, vid].mean(axis=-1).T
+    return 100.0 * acc.mean(axis=1)
+
+
+def _method(n_rep: int, shared: bool, paired: bool) -> str:
+    what = "paired " if paired else ""
+    if n_rep == 1:
+        return f"{what}video bootstrap (1 replicate: no seed/split variation in the interval)"
+    videos = "one video resample per draw shared by all" if shared else "videos resampled within"
+    return f"{what}hierarchical bootstrap ({n_rep} replicates; {videos} replicates)"
+
+
+def _check(n_boot: int, level: float) -> None:
+    if int(n_boot) < 1:
+        raise ValueError(f"n_boot must be >= 1, got {n_boot}")
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+
+
+def estimate(
+    replicates: Replicates, *, n_boot: int = N_BOOT, seed: int = 0, level: float = 0.95
+) -> Estimate:
+    """Mean accuracy (%) over replicates with its hierarchical percentile bootstrap interval.
+
+    Args:
+        replicates: key → per-video correctness (:func:`correctness`).
+        n_boot: bootstrap draws.
+        seed: seed of the ``numpy.random.Generator``.
+        level: interval coverage.
+
+    Raises:
+        ValueError: no replicates, a replicate without videos, bad ``n_boot`` / ``level``.
+    """
+    _check(n_boot, level)
+    keys = list(replicates)
+    if not keys:
+        raise ValueError("no replicates to estimate from")
+    arrays, shared, n = _arrays([replicates], keys)
+    mean = float(np.mean([100.0 * a[0].mean() for a in arrays]))
+    draws = _bootstrap(arrays, shared, int(n_boot), np.random.default_rng(seed))[:, 0]
+    lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2])
+    return Estimate(mean, float(lo), float(hi), len(keys), n, _method(len(keys), shared, False))
+
+
+def compare(
+    a: Replicates,
+    b: Replicates,
+    *,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+    level: float = 0.95,
+) -> Comparison:
+    """Paired hierarchical bootstrap test of accuracy(A) − accuracy(B) (see the module notes).
+
+    Replicates are paired by key, videos by id; each draw resamples replicates and videos once
+    and applies them to both methods.
+
+    Returns:
+        :class:`Comparison` with the observed mean difference (points), its percentile interval
+        and the two-sided p-value ``2·min(P(Δ* ≤ 0), P(Δ* ≥ 0))`` floored at ``1/n_boot``.
+
+    Raises:
+        ValueError: A and B do not share their replicate keys (names the missing ones), or a
+            replicate's videos differ between A and B.
+    """
+    _check(n_boot, level)
+    only_a = [k for k in a if k not in b]
+    only_b = [k for k in b if k not in a]
+    if only_a or only_b:
+        raise ValueError(
+            f"paired test needs the same replicates for both methods: missing from B "
+            f"{sorted(map(str, only_a))}, missing from A {sorted(map(str, only_b))}"
+        )
+    keys = list(a)
+    if not keys:
+        raise ValueError("no replicates to compare")
+    arrays, shared, _ = _arrays([a, b], keys)
+    delta = float(np.mean([100.0 * (x[0].mean() - x[1].mean()) for x in arrays]))
+    draws = _bootstrap(arrays, shared, int(n_boot), np.random.default_rng(seed))
+    d = draws[:, 0] - draws[:, 1]
+    lo, hi = np.quantile(d, [(1 - level) / 2, (1 + level) / 2])
+    p = 2.0 * min(float(np.mean(d <= 0)), float(np.mean(d >= 0)))
+    p = min(1.0, max(p, 1.0 / int(n_boot)))
+    return Comparison(delta, float(lo), float(hi), p, len(keys), _method(len(keys), shared, True))
+
+
+def nan_estimate(n_replicates: int = 0) -> Estimate:
+    """An :class:`Estimate` with NaN numbers (a cell whose runs have no per-video scores)."""
+    return Estimate(math.nan, math.nan, math.nan, n_replicates, 0, "no per-video scores")

@@ -1,0 +1,156 @@
+"""Hierarchical bootstrap intervals and the paired test (tempaug.analysis.statistics)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tempaug.analysis import statistics as S
+
+N_BOOT = 400  # small: these tests run on shared CPUs
+
+
+def bernoulli(p, n_videos, seeds=(0, 1, 2), *, rng, videos=None):
+    """Replicates of a method that is right on each video with probability ``p``."""
+    videos = videos or [f"v{i}" for i in range(n_videos)]
+    return {s: pd.Series(rng.random(n_videos) < p, index=videos) for s in seeds}
+
+
+def test_correctness_matches_topk_accuracy():
+    from tempaug.analysis.scores import topk_accuracy
+
+    df = pd.DataFrame(
+        {
+            "video": ["c", "a", "b"],
+            "label": [0, 1, 1],
+            "score_0": [0.7, 0.1, 0.5],
+            "score_1": [0.2, 0.3, 0.5],  # a tie on "b": broken towards class 0, as topk_accuracy
+            "score_2": [0.1, 0.6, 0.0],
+        }
+    )
+    ok = S.correctness(df, 1)
+    assert list(ok.index) == ["a", "b", "c"] and list(ok) == [False, False, True]
+    assert 100 * ok.mean() == pytest.approx(topk_accuracy(df, 1))
+    assert S.correctness(df, 2).all() and S.correctness(df, 9).all()
+
+
+def test_interval_covers_the_truth_in_most_draws():
+    """95 % intervals of a known Bernoulli accuracy (60 %) cover it in most of 40 experiments."""
+    covered = 0
+    for i in range(40):
+        rng = np.random.default_rng(100 + i)
+        e = S.estimate(bernoulli(0.6, 300, rng=rng), n_boot=N_BOOT, seed=i)
+        assert e.lo <= e.mean <= e.hi
+        covered += e.lo <= 60.0 <= e.hi
+    assert covered >= 33  # nominal 38 of 40; binomial tail P(<= 32) < 1 %
+
+
+def test_interval_shrinks_with_more_videos():
+    rng = np.random.default_rng(0)
+    small = S.estimate(bernoulli(0.5, 100, rng=rng), n_boot=N_BOOT)
+    large = S.estimate(bernoulli(0.5, 2500, rng=rng), n_boot=N_BOOT)
+    assert large.half_width < small.half_width / 3  # ~ 1/sqrt(25)
+    assert small.n_videos == 100 and small.n_replicates == 3
+
+
+def test_interval_includes_seed_to_seed_variation():
+    """Replicates that disagree widen the interval over what a video bootstrap alone gives."""
+    videos = [f"v{i}" for i in range(400)]
+    rng = np.random.default_rng(1)
+    spread = {s: pd.Series(rng.random(400) < p, index=videos) for s, p in enumerate((0.3, 0.7))}
+    e = S.estimate(spread, n_boot=N_BOOT)
+    one = S.estimate({0: spread[0]}, n_boot=N_BOOT)
+    assert e.half_width > 2 * one.half_width
+    assert "hierarchical" in e.method and "shared" in e.method
+
+
+def test_single_replicate_is_a_video_bootstrap():
+    rng = np.random.default_rng(2)
+    e = S.estimate(bernoulli(0.4, 500, seeds=(7,), rng=rng), n_boot=N_BOOT)
+    assert e.n_replicates == 1 and "video bootstrap" in e.method and "1 replicate" in e.method
+    assert 0 < e.half_width < 6
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers():
+    rng = np.random.default_rng(3)
+    a, b = bernoulli(0.5, 200, rng=rng), bernoulli(0.55, 200, rng=rng)
+    assert S.estimate(a, n_boot=N_BOOT, seed=4) == S.estimate(a, n_boot=N_BOOT, seed=4)
+    assert S.compare(a, b, n_boot=N_BOOT, seed=4) == S.compare(a, b, n_boot=N_BOOT, seed=4)
+    assert S.estimate(a, n_boot=N_BOOT, seed=4) != S.estimate(a, n_boot=N_BOOT, seed=5)
+
+
+def test_planned_difference_is_detected_identical_scores_are_not():
+    rng = np.random.default_rng(4)
+    videos = [f"v{i}" for i in range(300)]
+    base = {s: pd.Series(rng.random(300) < 0.4, index=videos) for s in range(3)}
+    # 20 points better: right wherever the baseline is, plus a third of the remaining videos
+    better = {s: b | pd.Series(rng.random(300) < 1 / 3, index=videos) for s, b in base.items()}
+    c = S.compare(better, base, n_boot=N_BOOT)
+    assert c.delta == pytest.approx(20, abs=5) and c.lo > 0
+    assert c.p_value == pytest.approx(1 / N_BOOT) and c.significant()
+    same = S.compare(base, {s: v.copy() for s, v in base.items()}, n_boot=N_BOOT)
+    assert same.delta == 0 and same.p_value == 1.0 and not same.significant()
+    flipped = S.compare(base, better, n_boot=N_BOOT)
+    assert flipped.delta == pytest.approx(-c.delta) and flipped.hi < 0
+
+
+def test_pairing_detects_what_separate_intervals_miss():
+    """Large seed-to-seed swings shared by both methods hide a small, consistent gain from two
+    separate intervals; pairing by seed and video removes them."""
+    rng = np.random.default_rng(5)
+    videos = [f"v{i}" for i in range(600)]
+    a, b = {}, {}
+    for s, level in enumerate((0.25, 0.45, 0.65, 0.85)):
+        base = pd.Series(rng.random(600) < level, index=videos)
+        gain = pd.Series(rng.random(600) < 0.08, index=videos)
+        a[s], b[s] = base | gain, base
+    ea, eb = S.estimate(a, n_boot=N_BOOT), S.estimate(b, n_boot=N_BOOT)
+    assert ea.lo < eb.hi  # the separate intervals overlap: no difference visible
+    c = S.compare(a, b, n_boot=N_BOOT)
+    assert c.lo > 0 and c.p_value < 0.01
+
+
+def test_pairing_is_by_video_id_not_row_order():
+    rng = np.random.default_rng(6)
+    a = bernoulli(0.5, 200, rng=rng)
+    shuffled = {s: v.sample(frac=1.0, random_state=1) for s, v in a.items()}
+    c = S.compare(a, shuffled, n_boot=N_BOOT)
+    assert c.delta == 0 and c.lo == 0 and c.hi == 0
+
+
+def test_replicates_with_their_own_videos():
+    """HMDB-51: each split has its own test videos; videos are resampled within each replicate."""
+    rng = np.random.default_rng(7)
+    a = {
+        f"split{k}/seed0": pd.Series(
+            rng.random(150 + k) < 0.5, index=[f"s{k}_{i}" for i in range(150 + k)]
+        )
+        for k in (1, 2, 3)
+    }
+    e = S.estimate(a, n_boot=N_BOOT)
+    assert e.n_replicates == 3 and "within" in e.method
+    assert e.mean == pytest.approx(np.mean([100 * v.mean() for v in a.values()]))
+    b = {k: v | (rng.random(len(v)) < 0.3) for k, v in a.items()}
+    assert S.compare(b, a, n_boot=N_BOOT).p_value < 0.01
+
+
+def test_mismatched_replicates_or_videos_raise():
+    rng = np.random.default_rng(8)
+    a = bernoulli(0.5, 50, seeds=(0, 1, 2), rng=rng)
+    b = bernoulli(0.5, 50, seeds=(0, 1, 3), rng=rng)
+    with pytest.raises(ValueError, match=r"missing from B \['2'\], missing from A \['3'\]"):
+        S.compare(a, b, n_boot=N_BOOT)
+    other = {s: v.rename(lambda x: x + "x") for s, v in a.items()}
+    with pytest.raises(ValueError, match="other videos"):
+        S.compare(a, other, n_boot=N_BOOT)
+    with pytest.raises(ValueError, match="no replicates"):
+        S.estimate({}, n_boot=N_BOOT)
+    with pytest.raises(ValueError, match="n_boot"):
+        S.estimate(a, n_boot=0)
+
+
+def test_test_name_is_the_caption_string():
+    assert "paired hierarchical bootstrap" in S.PAIRED_TEST and "2000 draws" in S.PAIRED_TEST
+    assert "two-sided" in S.PAIRED_TEST and "α = 0.05" in S.PAIRED_TEST
+    assert S.N_BOOT == 2000 and S.ALPHA == 0.05
