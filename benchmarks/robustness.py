@@ -83,7 +83,7 @@ def main() -> None:
     cfg = pipeline.train_config(
         params, spec, splits_dir=tmp / "splits", out_dir=tmp / "run", project_root=root
     )
-    table = load_tables(cfg.data, need_train=False).val.reset_index(drop=True)
+    table = load_tables(cfg.data, need_train=False).eval.reset_index(drop=True)
     ds = build_eval_dataset(cfg, table, num_clips=cfg.eval.num_clips, num_crops=1)
     loader = make_loader(ds, batch_size=32, train=False, seed=0, num_workers=0)
     batches, t_decode = _timed(lambda: [b for b in loader])

@@ -113,7 +113,7 @@ def trainer_for(
             "out_dir": str(out),
             "data": {
                 "train_table": str(train_csv),
-                "val_table": str(val_csv),
+                "eval_table": str(val_csv),
                 "video_root": str(video_root),
                 "clip_len": spec["clip_len"],
                 "frame_stride": spec["frame_stride"],

@@ -80,7 +80,7 @@ def smoke_config(tiny: TinyData, out_dir: Path, /, **sections: dict[str, Any]) -
         "out_dir": str(out_dir),
         "data": {
             "train_table": str(tiny.train_csv),
-            "val_table": str(tiny.val_csv),
+            "eval_table": str(tiny.val_csv),
             "video_root": str(tiny.video_root),
             "clip_len": 16,
             "frame_stride": 2,

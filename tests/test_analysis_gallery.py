@@ -75,7 +75,7 @@ def test_learning_curve_and_atomic_save(tmp_path):
             "epoch": [1, 2],
             "train_loss": [1.0, 0.5],
             "train_top1": [10.0, 20.0],
-            "val_top1": [np.nan, 15.0],
+            "eval_top1": [np.nan, 15.0],
         }
     )
     fig = gallery.learning_curve(history)

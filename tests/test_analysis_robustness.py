@@ -525,7 +525,7 @@ def test_evaluate_checkpoint_batches_by_clip_and_keeps_the_clean_predictions(tmp
     )  # fmt: skip
     cfg = TrainConfig.from_dict(
         {
-            "data": {"val_table": table, "video_root": str(data.video_root), "clip_len": 16,
+            "data": {"eval_table": table, "video_root": str(data.video_root), "clip_len": 16,
                      "crop_size": 32, "num_workers": 0},
             "eval": {"num_clips": 2, "num_crops": 3, "batch_size": 2},
         }
@@ -730,7 +730,7 @@ def _checkpoint_runs(tmp_path, n_videos: int = 5):
     k = int(table.attrs.get("num_classes", table.label.max() + 1))
     cfg = TrainConfig.from_dict(
         {
-            "data": {"val_table": table, "video_root": str(data.video_root), "clip_len": 16,
+            "data": {"eval_table": table, "video_root": str(data.video_root), "clip_len": 16,
                      "crop_size": 32, "num_workers": 0},
             "eval": {"num_clips": 2, "num_crops": 1, "batch_size": 2},
         }

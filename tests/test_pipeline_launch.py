@@ -91,7 +91,7 @@ def test_one_run_over_two_processes_with_torchrun(smoke, prepared):
     cfg = pipeline.train_config(
         one, spec, splits_dir=prepared / "splits", out_dir=prepared / "x", project_root=prepared
     )
-    assert len(scores) == len(cfg.data.val_table) and scores["video"].is_unique
+    assert len(scores) == len(cfg.data.eval_table) and scores["video"].is_unique
     metrics = json.loads((prepared / "ddp" / "results" / spec.run_id / "metrics.json").read_text())
     assert metrics["world_size"] == 2
     assert 0.0 <= record["top1"] <= 100.0

@@ -93,7 +93,7 @@ def test_train_config_of_every_planned_run(params, prepared):
                 "num_ops": n,
                 "magnitude": m,
             }
-        train, val = cfg.data.train_table, cfg.data.val_table
+        train, val = cfg.data.train_table, cfg.data.eval_table
         assert not set(train["video"]) & set(val["video"])
         if spec.benchmark == "ucf101_val":
             assert set(train["subset"]) == {"train"} and set(val["subset"]) == {"validation"}

@@ -132,7 +132,7 @@ class TestOutputs:
             assert tuple(reader.fieldnames) == HISTORY_COLUMNS
             rows = list(reader)
         assert [int(r["epoch"]) for r in rows] == list(range(1, LEARN_EPOCHS + 1))
-        validated = [i + 1 for i, r in enumerate(rows) if r["val_top1"] != ""]
+        validated = [i + 1 for i, r in enumerate(rows) if r["eval_top1"] != ""]
         assert validated == [LEARN_EPOCHS // 2, LEARN_EPOCHS]
         lrs = [float(r["lr"]) for r in rows]
         assert max(lrs) <= 3e-3 and lrs[-1] < lrs[1]
@@ -210,7 +210,7 @@ class TestFrameCache:
         for mb in (0, 64):
             with (outs[mb] / "history.csv").open() as fh:
                 rows = list(csv.DictReader(fh))
-            histories.append([(r["train_loss"], r["train_top1"], r["val_top1"]) for r in rows])
+            histories.append([(r["train_loss"], r["train_top1"], r["eval_top1"]) for r in rows])
         assert histories[0] == histories[1] and histories[0][-1][2] != ""
         scores = [(outs[mb] / "scores.csv").read_bytes() for mb in (0, 64)]
         assert scores[0] == scores[1]
@@ -244,7 +244,7 @@ class TestProgress:
         fit(TrainConfig.from_dict(cfg))
         out = capfd.readouterr().err  # the process's own stderr (what a DVC stage shows)
         pattern = (
-            r"epoch {e}/2 train_loss=\d+\.\d{{4}} val_top1=\d+\.\d\d lr=\S+ clips/s=\d+\.\d "
+            r"epoch {e}/2 train_loss=\d+\.\d{{4}} eval_top1=\d+\.\d\d lr=\S+ clips/s=\d+\.\d "
             r"data_wait=\d+% eta=\d+:\d\d:\d\d"
         )
         lines = [line for line in out.splitlines() if line.startswith("epoch ")]

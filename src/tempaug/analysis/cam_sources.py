@@ -196,7 +196,7 @@ def validation_sources(cfg: Any, *, seed: int, max_videos: int = 0) -> Validatio
     """
     from tempaug.train.loaders import build_eval_dataset, load_tables
 
-    val = load_tables(cfg.data, need_train=False).val.reset_index(drop=True)
+    val = load_tables(cfg.data, need_train=False).eval.reset_index(drop=True)
     order = source_order(len(val), seed=seed, max_videos=max_videos)
     table = val.iloc[order.tolist()].reset_index(drop=True)
     return ValidationSources(

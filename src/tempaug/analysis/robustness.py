@@ -367,7 +367,7 @@ def _eval_signature(cfg) -> tuple:
     """What fixes a run's evaluation views and normalisation (must agree to share a pass)."""
     d, e = cfg.data, cfg.eval
     return (
-        str(d.val_table),
+        str(d.eval_table),
         str(d.video_root),
         d.clip_len,
         d.frame_stride,
@@ -459,7 +459,7 @@ def evaluate_checkpoints(
 
     Loads every checkpoint (:func:`load_trained_model`; the models are small and stay in
     memory), builds the evaluation dataset once from the first run's config
-    (``cfg.data.val_table``, ``cfg.eval.num_clips × num_crops`` views, uint8 output, one
+    (``cfg.data.eval_table``, ``cfg.eval.num_clips × num_crops`` views, uint8 output, one
     clip's crops per item, via :func:`tempaug.train.loaders.build_eval_dataset`; loaded by
     :func:`tempaug.data.datasets.make_loader`) and runs :func:`evaluate_models`: each video
     is decoded once, each perturbation × severity applied once, and all models classify it.
@@ -496,9 +496,9 @@ def evaluate_checkpoints(
     _check_conditions(perturbations, severities, 1)
     cfg = runs[0].cfg
     tables = load_tables(cfg.data, need_train=False)
-    if tables.val is None:
-        raise ValueError("cfg.data.val_table must be set to evaluate robustness")
-    table = _select_videos(tables.val, max_videos)
+    if tables.eval is None:
+        raise ValueError("cfg.data.eval_table must be set to evaluate robustness")
+    table = _select_videos(tables.eval, max_videos)
     if num_clips is not None and (
         isinstance(num_clips, bool) or not isinstance(num_clips, int) or num_clips < 1
     ):
@@ -554,7 +554,7 @@ def evaluate_checkpoint(
     (decoding and perturbing are shared).
 
     Args:
-        cfg: the run's :class:`tempaug.train.TrainConfig` (``data.val_table`` and
+        cfg: the run's :class:`tempaug.train.TrainConfig` (``data.eval_table`` and
             ``data.video_root`` set).
         checkpoint: the run's checkpoint.
         method: label for the ``method`` column.

@@ -784,62 +784,26 @@ def _torchvision_grid(
 
 
 def _affine_opencv(video: torch.Tensor, inverse: torch.Tensor, fills: list[float]) -> torch.Tensor:
-    c, h, w = video.shape[-3:]
-    # Centred coordinates -> pixel indices: p_pix = p_centred + ((W - 1) / 2, (H - 1) / 2).
-    maps = inverse.reshape(-1, 2, 3).numpy().copy()
-    half = np.array([(w - 1) * 0.5, (h - 1) * 0.5])
-    maps[:, :, 2] += half - maps[:, :, :2] @ half
+    h, w = video.shape[-2:]
+    maps = _pixel_maps(inverse.reshape(-1, 2, 3).numpy(), h, w)
     ties = _exact_ties(maps, h, w)
     shifts = _integer_shifts(maps)
     frames = _Frames(video)
     fill_px = _fill_pixels(fills, frames.src.dtype)
-    # Horizontal shears (x' = x + s y + c) move whole rows by whole pixels: grouped slice copies
-    # (per-channel fills on separate planes keep the per-plane path).
-    rows = _row_shift_frames(maps) & np.array([sh is None for sh in shifts], dtype=bool)
-    rows &= frames.interleaved or fill_px.ndim == 0
-    row_shifts = np.rint(maps[:, 0, 1:2] * np.arange(h) + maps[:, 0, 2:3]).astype(np.int64)
     # Frames with half-pixel ties take torchvision's own nearest picks (one pair of maps per
     # distinct affine map: a value shared by all frames costs one), through cv2.remap (about as
-    # fast as cv2.warpAffine); for shears only on the few tie rows that are no plain shift.
+    # fast as cv2.warpAffine).
     remaps: dict[int, np.ndarray] = {}
-    row_fixes: dict[int, list[int]] = {}  # plan -> frames
-    plans: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     if ties.any():
         tied = np.flatnonzero(ties)
         flat = inverse.reshape(-1, 6)[torch.from_numpy(tied)]
         unique, which = torch.unique(flat, dim=0, return_inverse=True)
         xy = _nearest_source_maps(unique.reshape(-1, 2, 3), h, w)
-        for f, k in zip(tied.tolist(), which.tolist(), strict=True):
-            if not rows[f]:
-                remaps[f] = xy[k]
-                continue
-            if k not in plans:
-                plans[k] = _row_plan(xy[k], row_shifts[f])
-            row_shifts[f], bad, _ = plans[k]
-            if bad.size:
-                row_fixes.setdefault(k, []).append(f)
-    if rows.any():
-        keep = np.ones(row_shifts.shape, dtype=bool)  # rows the remap below rewrites anyway
-        for k, fixed in row_fixes.items():
-            keep[np.ix_(fixed, plans[k][1])] = False
-        _row_shift(frames, np.flatnonzero(rows), row_shifts[rows], fill_px, keep[rows])
-    border_all = tuple(fills) if frames.interleaved else (fills[0],) * 4
-    for k, fixed in row_fixes.items():
-        _, bad, sub = plans[k]
-        _remap_rows(frames, np.array(fixed), bad, sub, border_all)
-    if frames.interleaved:
-        per_image = [(f, fill_px, tuple(fills)) for f in range(frames.num_frames)]
-    else:
-        per_image = [
-            (f, fill_px if fill_px.ndim == 0 else fill_px[ch], (fills[ch],) * 4)
-            for f in range(frames.num_frames)
-            for ch in range(c)
-        ]
+        remaps = {f: xy[k] for f, k in zip(tied.tolist(), which.tolist(), strict=True)}
     flags = cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
-    by_rows = rows.tolist()
-    for src, dst, (f, fill_value, border) in zip(frames.src, frames.dst, per_image, strict=True):
-        if by_rows[f]:
-            continue
+    for i, (src, dst) in enumerate(zip(frames.src, frames.dst, strict=True)):
+        f, ch = frames.frame(i), frames.channel(i)
+        border = tuple(fills) if ch is None else (fills[ch],) * 4
         if f in remaps:
             cv2.remap(
                 src,
@@ -851,7 +815,9 @@ def _affine_opencv(video: torch.Tensor, inverse: torch.Tensor, fills: list[float
                 borderValue=border,
             )
         elif shifts[f] is not None:
-            _shift_copy(src, dst, *shifts[f], fill_value)
+            _shift_copy(
+                src, dst, *shifts[f], fill_px if ch is None or fill_px.ndim == 0 else fill_px[ch]
+            )
         else:
             cv2.warpAffine(
                 src,
@@ -865,102 +831,186 @@ def _affine_opencv(video: torch.Tensor, inverse: torch.Tensor, fills: list[float
     return frames.output()
 
 
-def _row_plan(xy: np.ndarray, guess: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Split torchvision's picks ``xy`` ``(2, H, W)`` of a horizontal shear into row shifts.
+def _pixel_maps(inverse: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Centred-coordinate maps ``(N, 2, 3)`` -> pixel-index maps (a new float64 array).
 
-    Returns the shift of every row ``(H,)`` (``guess`` where a row has none), the rows whose picks
-    are no plain shift (float32 noise on a tie row) and their maps ``(2, K, W)`` for cv2.remap.
+    ``p_pix = p_centred + ((W - 1) / 2, (H - 1) / 2)`` on both sides of the map.
     """
-    h, w = xy.shape[1:]
-    x, y = xy[0], xy[1]
-    inside = x >= 0
-    first = np.where(inside.any(axis=1), inside.argmax(axis=1), 0)
-    shift = np.where(inside.any(axis=1), x[np.arange(h), first] - first, guess).astype(np.int64)
-    expected = np.arange(w) + shift[:, None]
-    expected[(expected < 0) | (expected >= w)] = -1
-    rows_y = np.where(expected >= 0, np.arange(h)[:, None], -1)
-    plain = ((expected == x) & (rows_y == y)).all(axis=1)
-    bad = np.flatnonzero(~plain)
-    return shift, bad, np.ascontiguousarray(xy[:, bad])
+    maps = np.array(inverse, dtype=np.float64)
+    half = np.array([(w - 1) * 0.5, (h - 1) * 0.5])
+    maps[:, :, 2] += half - maps[:, :, :2] @ half
+    return maps
 
 
-def _row_shift_frames(maps: np.ndarray) -> np.ndarray:
-    """Frames ``(N,)`` whose pixel-space map is ``x' = x + s y + c, y' = y`` (a ShearX)."""
-    shear = np.array([[1.0, np.nan, np.nan], [0.0, 1.0, 0.0]])
-    fixed = ~np.isnan(shear)
-    return (np.abs(maps[:, fixed] - shear[fixed]) < 1e-12).all(axis=1)
+def _shear_opencv(
+    video: torch.Tensor, v: torch.Tensor, fills: list[float], vertical: bool
+) -> torch.Tensor:
+    """ShearX (``vertical=False``) / ShearY of a CPU uint8/float32 video, bit-exact, per frame.
 
-
-def _remap_rows(
-    frames: _Frames, which: np.ndarray, bad: np.ndarray, sub: np.ndarray, border: tuple
-) -> None:
-    """Rewrite rows ``bad`` of the frames ``which`` from torchvision's picks ``sub`` ``(2, K, W)``.
-
-    The frames' images are stacked into one tall image, so one ``cv2.remap`` call serves them
-    all (``-1``: outside, ``border``); chunks keep OpenCV's coordinates below 32767.
+    With nearest interpolation a shear moves whole lines by whole pixels: torchvision samples
+    output row ``y`` of a ShearX at ``x + round(s y + c)`` (ShearY: column ``x`` at
+    ``y + round(s x + c)``), ``fill`` where that leaves the frame. The integer shift of every line
+    is computed once per distinct value (float64; exact wherever the source coordinate is not
+    within float32 noise of a half-pixel tie) and applied as one ``cv2.remap`` gather per image
+    with integer maps. Values with a near-tie line take torchvision's own picks for the whole
+    frame (:func:`_nearest_source_maps`: its float32 grid decides ties, also column by column).
     """
-    per_frame = 1 if frames.interleaved else frames.channels
-    h, w = frames.src.shape[1:3]
-    tail = frames.src.shape[3:]
-    src_rows = frames.src.reshape(-1, w, *tail)
-    dst_rows = frames.dst.reshape(-1, w, *tail)
-    images = (which[:, None] * per_frame + np.arange(per_frame)).reshape(-1)
-    inside = sub[1] >= 0
-    span = max(1, (2**15 - 1) // h)  # images per tall image
-    chunks = np.split(images, np.flatnonzero(np.diff(images // span)) + 1)
-    for chunk in chunks:
-        first, last = int(chunk[0]), int(chunk[-1]) + 1
-        offset = ((chunk - first) * h).astype(np.float32)[:, None, None]
-        map_y = np.where(inside, sub[1] + offset, np.float32(-1)).reshape(-1, w)
-        map_x = np.tile(sub[0], (chunk.size, 1))
-        out = cv2.remap(
-            src_rows[first * h : last * h],
-            map_x,
-            map_y,
-            cv2.INTER_NEAREST,
-            borderMode=cv2.BORDER_CONSTANT,
-            borderValue=border,
+    c, h, w = video.shape[-3:]
+    groups: dict[float, list[int]] = {}  # distinct value -> its frames
+    for f, x in enumerate(v.reshape(-1).tolist()):
+        groups.setdefault(x, []).append(f)
+    # torchvision RandAugment's shear angle and inverse map, one distinct value at a time.
+    center = (-0.5 * w, -0.5 * h)
+    inverse = np.array(
+        [
+            _torchvision_inverse(0.0, 0.0, 0.0, *((0.0, d) if vertical else (d, 0.0)), center)
+            for d in (math.degrees(math.atan(x)) for x in groups)
+        ],
+        dtype=np.float64,
+    )
+    maps = _pixel_maps(inverse, h, w)
+    # Source offset a * line + b of every output line (ShearY: columns, ShearX: rows).
+    lines = np.arange(w if vertical else h)
+    a, b = (maps[:, 1, 0], maps[:, 1, 2]) if vertical else (maps[:, 0, 1], maps[:, 0, 2])
+    offset = a[:, None] * lines + b[:, None]
+    along = h if vertical else w  # shifts beyond the frame only fill
+    shift = np.clip(np.rint(offset), -along - 1, along + 1)
+    tol = 1e-4 * max(1.0, max(h, w) / 256)  # float32 noise, as in _exact_ties
+    tied = np.flatnonzero((np.abs(offset - np.floor(offset) - 0.5) < tol).any(axis=1))
+    picks: dict[int, np.ndarray] = {}
+    if tied.size:
+        xy = _nearest_source_maps(torch.from_numpy(inverse[tied]), h, w)
+        picks = dict(zip(tied.tolist(), xy, strict=True))
+    frames = _Frames(video)
+    if not vertical:
+        which = np.empty(frames.num_frames, dtype=np.int64)
+        for k, group in enumerate(groups.values()):
+            which[group] = k
+        _shear_rows(
+            frames, shift.astype(np.int64), which, picks, _fill_pixels(fills, frames.src.dtype)
         )
-        dst_rows[(chunk[:, None] * h + bad).reshape(-1)] = out.reshape(-1, w, *tail)
+        return frames.output()
+    xs = np.broadcast_to(np.arange(w, dtype=np.float32), (h, w))
+    ys = np.ascontiguousarray(np.broadcast_to(np.arange(h, dtype=np.float32)[:, None], (h, w)))
+    xs = np.ascontiguousarray(xs)
+    moved = np.empty((h, w), dtype=np.float32)
+    per_frame = 1 if frames.interleaved else c
+    borders = [tuple(fills)] if frames.interleaved else [(fill,) * 4 for fill in fills]
+    for k, group in enumerate(groups.values()):
+        mx, my = (
+            picks[k] if k in picks else (xs, np.add(ys, shift[k].astype(np.float32), out=moved))
+        )
+        for f in group:
+            for ch, border in enumerate(borders):
+                i = f * per_frame + ch
+                cv2.remap(
+                    frames.src[i],
+                    mx,
+                    my,
+                    cv2.INTER_NEAREST,
+                    dst=frames.dst[i],
+                    borderMode=cv2.BORDER_CONSTANT,
+                    borderValue=border,
+                )
+    return frames.output()
 
 
-def _row_shift(
-    frames: _Frames, which: np.ndarray, shift: np.ndarray, fill: np.ndarray, keep: np.ndarray
+def _shear_rows(
+    frames: _Frames,
+    shift: np.ndarray,
+    which: np.ndarray,
+    picks: dict[int, np.ndarray],
+    fill: np.ndarray,
 ) -> None:
-    """Write ``dst[y, x] = src[y, x + shift[n, y]]`` (``fill`` outside) for the frames ``which``.
+    """ShearX as a row gather: ``dst[y, x] = src[y, x + shift[which[f], y]]``, ``fill`` outside.
 
-    ``shift`` ``(n, H)`` is ``round(s y + c)`` of each frame's map, exact away from half-pixel
-    ties (:func:`_exact_ties`), or torchvision's own shift on tie frames. All rows of all these
-    frames with the same shift are copied by one pair of NumPy fancy-indexed slice assignments.
-    Rows where ``keep`` ``(n, H)`` is false are left unwritten.
+    Every output row is one window of ``W`` pixels of the flat source buffer (a strided view), so
+    all rows of all images are copied by one NumPy gather; the part of a row that falls outside
+    its source row is then filled, one slice assignment per distinct shift. Distinct values with
+    torchvision picks ``picks[k]`` ``(2, H, W)`` (near-tie rows, see :func:`_shear_opencv`) get
+    the pixels where those differ from the plain shift rewritten from the picks.
     """
-    per_frame = 1 if frames.interleaved else frames.channels
-    h, w = frames.src.shape[1:3]
-    src = frames.src.reshape(-1, h, w, *frames.src.shape[3:])
-    dst = frames.dst.reshape(src.shape)
-    src_rows, dst_rows = src.reshape(-1, w, *src.shape[3:]), dst.reshape(-1, w, *src.shape[3:])
-    images = (which[:, None] * per_frame + np.arange(per_frame)).reshape(-1)  # (n * per_frame,)
-    row_ids = (images[:, None] * h + np.arange(h)).reshape(-1)
-    shift = np.repeat(shift, per_frame, axis=0).reshape(-1)
-    kept = np.repeat(keep, per_frame, axis=0).reshape(-1)
-    if not kept.all():
-        shift, row_ids = shift[kept], row_ids[kept]
-    if not shift.size:
-        return
-    order = np.argsort(shift, kind="stable")
-    shift, row_ids = shift[order], row_ids[order]
-    starts = np.flatnonzero(np.diff(shift, prepend=shift[0] - 1))
-    for a, b in zip(starts.tolist(), [*starts[1:].tolist(), shift.size], strict=True):
-        k, r = int(shift[a]), row_ids[a:b]
-        x0, x1 = max(0, -k), min(w, w - k)
-        if x0 >= x1:
-            dst_rows[r] = fill
+    images, h, w = frames.src.shape[:3]
+    per_frame = images // frames.num_frames
+    flat = frames.src.reshape(images * h * w, -1)  # pixels (channels interleaved or one plane)
+    pixel = flat.shape[1]
+    step, item = flat.strides
+    windows = np.lib.stride_tricks.as_strided(
+        flat, shape=(flat.shape[0] - w + 1, w, pixel), strides=(step, step, item), writeable=False
+    )
+    k = np.repeat(shift[which], per_frame, axis=0).reshape(-1)  # per image row
+    starts = np.arange(k.size) * w + k
+    clipped = np.clip(starts, 0, windows.shape[0] - 1)
+    out = windows[clipped]  # (images * H, W, pixel), a new array
+    src_rows = flat.reshape(-1, w, pixel)
+    for r in np.flatnonzero((clipped != starts) & (np.abs(k) < w)).tolist():
+        x0, x1 = max(0, -k[r]), min(w, w - k[r])  # first / last rows of the buffer
+        out[r, x0:x1] = src_rows[r, x0 + k[r] : x1 + k[r]]
+    # Fill value of every row: one for all, or the plane's channel when planes differ.
+    per_row = fill.ndim == 1 and pixel == 1
+    row_fill = np.repeat(np.tile(fill, frames.num_frames), h)[:, None, None] if per_row else fill
+    order = np.argsort(k)
+    sorted_k = k[order]
+    bounds = np.flatnonzero(np.diff(sorted_k, prepend=sorted_k[0] - 1)).tolist()
+    for a, b in zip(bounds, [*bounds[1:], k.size], strict=True):
+        kk, r = int(sorted_k[a]), order[a:b]
+        if kk == 0:
             continue
-        dst_rows[r, x0:x1] = src_rows[r, x0 + k : x1 + k]
-        if x0:
-            dst_rows[r, :x0] = fill
-        if x1 < w:
-            dst_rows[r, x1:] = fill
+        cols = slice(max(0, w - kk), None) if kk > 0 else slice(0, min(w, -kk))
+        out[r, cols] = row_fill[r] if per_row else fill
+    if picks:
+        _patch_picks(flat, out.reshape(flat.shape), shift, which, picks, per_frame, fill)
+    frames.dst = out.reshape(frames.src.shape)
+
+
+def _patch_picks(
+    flat: np.ndarray,
+    out: np.ndarray,
+    shift: np.ndarray,
+    which: np.ndarray,
+    picks: dict[int, np.ndarray],
+    per_frame: int,
+    fill: np.ndarray,
+) -> None:
+    """Rewrite the pixels ``out`` ``(images * H * W, pixel)`` where torchvision's picks differ.
+
+    ``picks[k]`` ``(2, H, W)`` holds the source ``x`` and ``y`` (``-1``: outside, ``fill``) that
+    torchvision samples for distinct value ``k``; the plain row shift ``shift[k]`` predicted the
+    rest. Both index and value gathers run once for all frames.
+    """
+    h, w = next(iter(picks.values())).shape[1:]
+    ys, xs = np.mgrid[0:h, 0:w]
+    dst_idx, src_idx = [], []
+    for k, xy in picks.items():
+        px, py = xy.astype(np.int64)  # exact integers stored as float32
+        expect = xs + shift[k][:, None]
+        expect[(expect < 0) | (expect >= w)] = -1
+        inside = px >= 0
+        differ = np.flatnonzero(((expect != px) | (inside & (py != ys))).reshape(-1))
+        if not differ.size:
+            continue
+        source = np.where(inside.reshape(-1)[differ], (py * w + px).reshape(-1)[differ], -1)
+        images = (np.flatnonzero(which == k)[:, None] * per_frame + np.arange(per_frame)).reshape(
+            -1
+        )
+        base = images[:, None] * (h * w)
+        dst_idx.append((base + differ).reshape(-1))
+        src_idx.append(np.where(source >= 0, base + source, -1).reshape(-1))
+    if not dst_idx:
+        return
+    dst, src = np.concatenate(dst_idx), np.concatenate(src_idx)
+    inside = src >= 0
+    # Element (not pixel) indices into the flat buffers: 1-D gathers are NumPy's fast path.
+    lanes = np.arange(out.shape[1])
+    dst_el = (dst[inside][:, None] * out.shape[1] + lanes).reshape(-1)
+    src_el = (src[inside][:, None] * out.shape[1] + lanes).reshape(-1)
+    out.reshape(-1)[dst_el] = flat.reshape(-1)[src_el]
+    outside = dst[~inside]
+    if outside.size:
+        if fill.ndim == 1 and out.shape[1] == 1:  # planes with their own fills
+            out[outside] = fill[(outside // (h * w)) % per_frame][:, None]
+        else:
+            out[outside] = fill
 
 
 def _nearest_source_maps(inverse: torch.Tensor, h: int, w: int) -> np.ndarray:
@@ -1082,6 +1132,14 @@ def _shear_degrees(v: torch.Tensor) -> torch.Tensor:
     return torch.tensor(flat, dtype=torch.float64).reshape(v.shape)
 
 
+def _use_shear_opencv(video: torch.Tensor, backend: str) -> bool:
+    """Whether a shear takes :func:`_shear_opencv` (``cv2.remap`` needs sides below 32767)."""
+    return (
+        _use_opencv(video, backend, (torch.uint8, torch.float32))
+        and max(video.shape[-2:]) < 2**15 - 1
+    )
+
+
 def shear_x(
     video: torch.Tensor, value: Value, *, fill: Fill = 0, backend: Backend = "auto"
 ) -> torch.Tensor:
@@ -1101,6 +1159,8 @@ def shear_x(
     video = _check_video(video)
     v = _frame_values(value, video, "value")
     h, w = video.shape[-2:]
+    if _use_shear_opencv(video, backend):
+        return _shear_opencv(video, v, _fill_list(fill, video.shape[-3]), vertical=False)
     inv = _inverse_affine(v.shape, shear=(_shear_degrees(v), 0.0), center=(-0.5 * w, -0.5 * h))
     return affine(video, inv, fill=fill, backend=backend)
 
@@ -1124,6 +1184,8 @@ def shear_y(
     video = _check_video(video)
     v = _frame_values(value, video, "value")
     h, w = video.shape[-2:]
+    if _use_shear_opencv(video, backend):
+        return _shear_opencv(video, v, _fill_list(fill, video.shape[-3]), vertical=True)
     inv = _inverse_affine(v.shape, shear=(0.0, _shear_degrees(v)), center=(-0.5 * w, -0.5 * h))
     return affine(video, inv, fill=fill, backend=backend)
 

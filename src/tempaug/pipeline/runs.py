@@ -231,7 +231,7 @@ def train_config(
     data = dict(values.get("data", {}))
     data.update(
         train_table=train_t.reset_index(drop=True),
-        val_table=val_t.reset_index(drop=True),
+        eval_table=val_t.reset_index(drop=True),
         video_root=str(Path(project_root) / meta["video_root"]),
         num_classes=int(meta["num_classes"]),
     )
@@ -455,7 +455,7 @@ def _final_accuracy(metrics: Mapping[str, Any], path: Path) -> tuple[float, floa
         return float(metrics["top1"]), float(metrics["top5"])
     except KeyError as exc:
         raise PipelineError(
-            f"{path}: the final evaluation has no {exc.args[0]!r} (was data.val_table set?)"
+            f"{path}: the final evaluation has no {exc.args[0]!r} (was data.eval_table set?)"
         ) from None
 
 
@@ -504,7 +504,7 @@ def _launch_torchrun(cfg: Any, scratch: Path, nproc: int, threads: int) -> dict[
     launch = scratch / "launch"
     launch.mkdir(parents=True, exist_ok=True)
     values = cfg.to_dict()
-    for key, name in (("train_table", "train.csv"), ("val_table", "eval.csv")):
+    for key, name in (("train_table", "train.csv"), ("eval_table", "eval.csv")):
         table = getattr(cfg.data, key)
         if table is not None:
             atomic_write_text(launch / name, table.to_csv(index=False))

@@ -87,7 +87,8 @@ class DataConfig:
     Attributes:
         train_table: training split, a CSV path or a ``pandas.DataFrame`` with columns
             ``video, label`` (``tempaug.data.splits`` tables also carry ``class_name, subset``).
-        val_table: validation/test split, same format.
+        eval_table: the split the run is evaluated on (VIPriors validation, or the test split of
+            HMDB-51 and VIPriors-test runs), same format.
         video_root: directory the ``video`` column is relative to.
         num_classes: number of classes; ``None`` → ``max(label) + 1`` over both tables.
         clip_len: frames per clip (64 in the paper).
@@ -110,7 +111,7 @@ class DataConfig:
     """
 
     train_table: Any = None
-    val_table: Any = None
+    eval_table: Any = None
     video_root: str = ""
     num_classes: int | None = None
     clip_len: int = 64
@@ -353,7 +354,7 @@ class TrainConfig:
         values = self.to_dict()
         # keep DataFrames (to_dict replaced them by a description)
         values["data"]["train_table"] = self.data.train_table
-        values["data"]["val_table"] = self.data.val_table
+        values["data"]["eval_table"] = self.data.eval_table
         for key, value in changes.items():
             _set_dotted(values, key, value)
         return TrainConfig.from_dict(values)
@@ -442,7 +443,7 @@ def _validate_ranges(cfg: TrainConfig) -> None:
         if not cond:
             raise ConfigError(f"{key} {msg}, got {_get_dotted(cfg, key)!r}")
 
-    for key in ("train_table", "val_table"):
+    for key in ("train_table", "eval_table"):
         value = getattr(d, key)
         need(
             value is None or isinstance(value, str) or _is_frame(value),
@@ -524,14 +525,21 @@ def _plain(value: Any) -> Any:
     return value
 
 
+#: Keys of earlier versions and their names now (``val_table`` held the test split of HMDB-51
+#: and VIPriors-test runs too).
+_RENAMED = {"data.val_table": "data.eval_table"}
+
+
 def _build_section(name: str, section_cls: type, values: Mapping[str, Any]) -> Any:
     hints = _hints(section_cls)
     names = [f.name for f in dataclasses.fields(section_cls)]
     kwargs = {}
     for key, value in values.items():
         if key not in hints:
+            hint = _RENAMED.get(f"{name}.{key}")
+            renamed = f" (renamed to '{hint}')" if hint else ""
             raise ConfigError(
-                f"unknown config key '{name}.{key}'; allowed keys in {name!r}: {names}"
+                f"unknown config key '{name}.{key}'{renamed}; allowed keys in {name!r}: {names}"
             )
         kwargs[key] = _coerce(f"{name}.{key}", hints[key], value)
     return section_cls(**kwargs)

@@ -331,13 +331,13 @@ def run_final_evaluation(
 def evaluate(
     cfg: TrainConfig, checkpoint: str | Path, *, out_dir: str | Path | None = None
 ) -> dict[str, Any]:
-    """Evaluate a checkpoint on ``cfg.data.val_table`` with multi-view testing.
+    """Evaluate a checkpoint on ``cfg.data.eval_table`` with multi-view testing.
 
     The model architecture comes from the checkpoint (``model_name``/``model_kwargs``); the
     data geometry and views from ``cfg``. Works under ``torchrun`` (the videos are sharded).
 
     Args:
-        cfg: run configuration (``data.val_table`` and ``data.video_root`` must be set).
+        cfg: run configuration (``data.eval_table`` and ``data.video_root`` must be set).
         checkpoint: a ``.pt`` file written by :func:`tempaug.train.fit`.
         out_dir: where ``metrics.json`` and ``scores.csv`` go (default ``cfg.out_dir``).
 
@@ -355,8 +355,8 @@ def evaluate(
         configure_backends(cfg, ctx.device)
         state = load_checkpoint(checkpoint, map_location="cpu")
         tables = load_tables(cfg.data, need_train=False)
-        if tables.val is None:
-            raise ConfigError("data.val_table must be set to evaluate")
+        if tables.eval is None:
+            raise ConfigError("data.eval_table must be set to evaluate")
         spec_kwargs = dict(state["model_kwargs"])
         if spec_kwargs["num_classes"] != tables.num_classes:
             raise ConfigError(
@@ -374,7 +374,7 @@ def evaluate(
         return run_final_evaluation(
             model,
             cfg,
-            tables.val,
+            tables.eval,
             ctx,
             out,
             extra={"epoch": int(state["epoch"]), "checkpoint": str(checkpoint)},

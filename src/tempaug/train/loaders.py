@@ -44,10 +44,10 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Tables:
-    """The train and validation tables of a run and the class count."""
+    """The training and evaluation tables of a run and the class count."""
 
     train: pd.DataFrame | None
-    val: pd.DataFrame | None
+    eval: pd.DataFrame | None
     num_classes: int
 
 
@@ -70,7 +70,7 @@ def _read(value: Any, key: str) -> pd.DataFrame | None:
 
 
 def load_tables(data: DataConfig, *, need_train: bool = True) -> Tables:
-    """Read ``data.train_table`` / ``data.val_table`` and settle the number of classes.
+    """Read ``data.train_table`` / ``data.eval_table`` and settle the number of classes.
 
     ``num_classes`` is ``data.num_classes`` if set, else the largest
     ``table.attrs["num_classes"]`` (set by :mod:`tempaug.data.splits`), else ``max(label) + 1``
@@ -81,7 +81,7 @@ def load_tables(data: DataConfig, *, need_train: bool = True) -> Tables:
             label is out of range (the message names the config key).
     """
     train = _read(data.train_table, "data.train_table")
-    val = _read(data.val_table, "data.val_table")
+    val = _read(data.eval_table, "data.eval_table")
     if need_train and train is None:
         raise ConfigError("data.train_table must be set (a CSV path or a DataFrame)")
     if not data.video_root:
@@ -94,7 +94,7 @@ def load_tables(data: DataConfig, *, need_train: bool = True) -> Tables:
     else:
         attrs = [int(t.attrs["num_classes"]) for t in tables if "num_classes" in t.attrs]
         k = max([*attrs, *(int(t["label"].max()) + 1 for t in tables)])
-    for name, t in (("data.train_table", train), ("data.val_table", val)):
+    for name, t in (("data.train_table", train), ("data.eval_table", val)):
         if t is not None and (int(t["label"].min()) < 0 or int(t["label"].max()) >= k):
             raise ConfigError(f"{name}: labels must lie in [0, num_classes={k})")
     if train is not None:
@@ -103,7 +103,7 @@ def load_tables(data: DataConfig, *, need_train: bool = True) -> Tables:
     if val is not None:
         val = val.copy()
         val.attrs["num_classes"] = k
-    return Tables(train=train, val=val, num_classes=k)
+    return Tables(train=train, eval=val, num_classes=k)
 
 
 def build_randaugment(cfg: TrainConfig) -> Any | None:

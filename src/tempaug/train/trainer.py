@@ -86,11 +86,11 @@ HISTORY_COLUMNS = (
     "epoch",
     "train_loss",
     "train_top1",
-    "val_top1",
-    "val_top5",
+    "eval_top1",
+    "eval_top5",
     "lr",
 )
-"""Columns of ``history.csv``: accuracies in percent (``val_*`` empty when not validated),
+"""Columns of ``history.csv``: accuracies in percent (``eval_*`` empty when not evaluated),
 ``lr`` of the epoch's last iteration. Wall-clock timings are in ``timings.json`` instead."""
 
 TIMING_COLUMNS = ("epoch", "seconds", "train_seconds", "data_wait", "clips_per_s")
@@ -251,10 +251,10 @@ class _Trainer:
 
         tables = load_tables(cfg.data)
         self.num_classes = tables.num_classes
-        self.val_table = tables.val
+        self.eval_table = tables.eval
         self.data_fingerprint = {
             "train": _table_fingerprint(tables.train),
-            "val": _table_fingerprint(tables.val),
+            "eval": _table_fingerprint(tables.eval),
         }
         self.train_ds = build_train_dataset(
             cfg, tables.train, failure_log=self.out_dir / DECODE_FAILURES
@@ -280,10 +280,10 @@ class _Trainer:
                 f"process (optim.batch_size={cfg.optim.batch_size}, {ctx.world_size} process(es))"
             )
         self.val_loader = None
-        if self.val_table is not None and cfg.eval.every > 0:
+        if self.eval_table is not None and cfg.eval.every > 0:
             val_ds = build_eval_dataset(
                 cfg,
-                self.val_table,
+                self.eval_table,
                 num_clips=cfg.eval.epoch_num_clips,
                 num_crops=1,
                 cache=True,
@@ -612,7 +612,7 @@ class _Trainer:
             (epoch + 1) % every == 0 or epoch + 1 == self.cfg.optim.epochs
         )
         if not due:
-            return {"val_top1": float("nan"), "val_top5": float("nan")}
+            return {"eval_top1": float("nan"), "eval_top5": float("nan")}
         preds = predict(
             self.eval_model,
             self.val_loader,
@@ -623,7 +623,7 @@ class _Trainer:
             desc="val",
         )
         m = compute_metrics(preds.scores, preds.labels)
-        return {"val_top1": m["top1"], "val_top5": m["top5"]}
+        return {"eval_top1": m["top1"], "eval_top5": m["top5"]}
 
     def _write_history(self) -> None:
         def fmt(v: Any) -> Any:
@@ -676,7 +676,7 @@ class _Trainer:
             if (epoch + 1) % cfg.runtime.save_every == 0 or epoch + 1 == epochs:
                 self._save(epoch + 1)
             eta = sum(session) / len(session) * (epochs - epoch - 1)
-            val = f" val_top1={row['val_top1']:.2f}" if np.isfinite(row["val_top1"]) else ""
+            val = f" eval_top1={row['eval_top1']:.2f}" if np.isfinite(row["eval_top1"]) else ""
             self._report(
                 f"epoch {epoch + 1}/{epochs} train_loss={row['train_loss']:.4f}{val} "
                 f"lr={row['lr']:.3g} clips/s={row['clips_per_s']:.1f} "
@@ -694,12 +694,12 @@ class _Trainer:
             "num_params": sum(p.numel() for p in self.model.parameters()),
         }
         eval_seconds = None
-        if self.val_table is not None:
+        if self.eval_table is not None:
             e0 = time.perf_counter()
             metrics = run_final_evaluation(
                 self.eval_model,
                 cfg,
-                self.val_table,
+                self.eval_table,
                 ctx,
                 self.out_dir,
                 extra=extra,
@@ -760,7 +760,7 @@ def fit(cfg: TrainConfig) -> dict[str, Any]:
         The final metrics (also in ``out_dir/metrics.json``): ``top1``, ``top5``,
         ``mean_class_acc`` (percent), ``num_videos``, ``num_clips``, ``num_crops``, ``epochs``,
         ``train_loss``, ``train_top1``, ``world_size``, ``model``, ``num_params`` (the
-        evaluation keys only when ``data.val_table`` is set). Deterministic given the config:
+        evaluation keys only when ``data.eval_table`` is set). Deterministic given the config:
         wall-clock timings are in ``out_dir/timings.json``.
 
     Note:
