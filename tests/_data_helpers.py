@@ -151,3 +151,15 @@ def set_avi_frame_count(src: Path, dst: Path, num_frames: int) -> Path:
     struct.pack_into("<I", data, strh + 8 + 32, num_frames)  # dwLength
     dst.write_bytes(bytes(data))
     return dst
+
+
+class OpenCVThreadsDataset(torch.utils.data.Dataset):
+    """Items report ``cv2.getNumThreads()`` of the process that loads them (worker tests)."""
+
+    def __len__(self) -> int:
+        return 4
+
+    def __getitem__(self, index: int) -> int:
+        import cv2
+
+        return cv2.getNumThreads()

@@ -4,13 +4,14 @@ its frame cache (tempaug.data.cache.FrameCache): same clips, fewer decodes."""
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 import shutil
 
 import numpy as np
 import pytest
 import torch
-from _data_helpers import smoke, write_garbage
+from _data_helpers import OpenCVThreadsDataset, smoke, write_garbage
 from torch.utils.data import DataLoader
 
 from tempaug.data import (
@@ -23,7 +24,7 @@ from tempaug.data import (
     probe,
     set_epoch,
 )
-from tempaug.data.cache import FrameCache
+from tempaug.data.cache import FrameCache, shared_frame_cache
 
 SMALL = {"clip_len": 8, "crop_size": 32, "scale_range": (32, 40)}
 CACHE_SMALL = {**SMALL, "output": "uint8"}
@@ -223,6 +224,13 @@ class TestDeterminism:
         assert all(torch.equal(a, b) for a, b in zip(serial, parallel, strict=True))
         assert not torch.equal(serial[2], serial[11])  # epoch 1 reshuffled
 
+    def test_workers_use_one_opencv_thread(self):
+        """Each worker runs OpenCV on one thread (not one per core, times the workers)."""
+        loader = make_loader(
+            OpenCVThreadsDataset(), batch_size=2, train=False, seed=0, num_workers=2
+        )
+        assert [int(n) for batch in loader for n in batch] == [1, 1, 1, 1]
+
     def test_plain_dataloader_two_workers(self, data, train_table):
         ds = VideoClipDataset(train_table.head(6), data.video_root, **SMALL)
         a = list(DataLoader(ds, batch_size=2, num_workers=0))
@@ -403,6 +411,31 @@ class TestFrameCache:
         with pytest.raises(VideoDecodeError, match=r"bad\.avi"):
             FrameCache(2**20).read(bad, [0])
 
+    def test_a_file_rewritten_in_place_is_decoded_again(self, data, train_table, tmp_path):
+        """Entries are keyed by the file's size and mtime, not only its path."""
+        copy = tmp_path / "v.avi"
+        shutil.copyfile(data.video_root / train_table.video[0], copy)
+        cache = FrameCache(2**30)
+        first = cache.read(copy, [0])
+        shutil.copyfile(data.video_root / train_table.video[1], copy)  # another video, same name
+        os.utime(copy, ns=(0, 10**9))
+        second = cache.read(copy, [0])
+        assert cache.misses == 2 and not torch.equal(first, second)
+
+    def test_pickles_empty(self, video):
+        """A cache handed to a DataLoader worker travels without its frames."""
+        cache = FrameCache(2**30)
+        cache.read(video, [0])
+        clone = pickle.loads(pickle.dumps(cache))
+        assert len(cache) == 1 and len(clone) == 0 and clone.max_bytes == cache.max_bytes
+
+    def test_shared_cache_is_one_per_process(self):
+        cache = shared_frame_cache(2**20)
+        assert shared_frame_cache(2**10) is cache and cache.max_bytes >= 2**20
+        assert shared_frame_cache(2**31).max_bytes == 2**31
+        with pytest.raises(ValueError, match="max_bytes must be a positive integer"):
+            shared_frame_cache(0)
+
 
 class TestDatasetWithCache:
     @pytest.mark.parametrize("mode", ["train", "eval"])
@@ -426,6 +459,19 @@ class TestDatasetWithCache:
             for i in range(len(ds)):
                 ds[i]
         assert ds.cache.misses == len(ds) and ds.cache.hits == 2 * len(ds)
+
+    def test_datasets_share_a_given_cache(self, data, train_table):
+        kw = {**CACHE_SMALL, "scale_range": (32, 32)}
+        cache = FrameCache(2**30)
+        a = VideoClipDataset(train_table, data.video_root, cache=cache, **kw)
+        b = VideoClipDataset(train_table, data.video_root, cache=cache, seed=1, **kw)
+        for i in range(len(a)):
+            a[i]
+        for i in range(len(b)):
+            b[i]
+        assert a.cache is b.cache and cache.misses == len(a) and cache.hits == len(b)
+        with pytest.raises(ValueError, match="excludes cache_bytes"):
+            VideoClipDataset(train_table, data.video_root, cache=cache, cache_bytes=1, **kw)
 
     @pytest.mark.parametrize("bad", [-1, 1.5, True])
     def test_bad_budget(self, data, train_table, bad):

@@ -16,7 +16,7 @@ from conftest import make_video_batch, requires_cuda
 
 import tempaug.train.trainer as trainer_mod
 from tempaug.augment import build
-from tempaug.data.cache import FrameCache
+from tempaug.data.cache import FrameCache, shared_frame_cache
 from tempaug.data.transforms import normalize
 from tempaug.train import (
     HISTORY_COLUMNS,
@@ -204,8 +204,10 @@ class TestFrameCache:
             )
             fit(TrainConfig.from_dict(cfg))
             calls[mb] = len(reads)
-        # training (2 epochs) and periodic validation read through the cache; the final test does not
-        assert calls[0] == 0 and calls[64] == 2 * (tiny.num_train + tiny.num_val)
+        # training (2 epochs), periodic validation and the final test (one item per clip, loaded
+        # in the main process) read through the cache
+        final = tiny.num_val * cfg["eval"]["num_clips"]
+        assert calls[0] == 0 and calls[64] == 2 * (tiny.num_train + tiny.num_val) + final
         histories = []
         for mb in (0, 64):
             with (outs[mb] / "history.csv").open() as fh:
@@ -214,6 +216,26 @@ class TestFrameCache:
         assert histories[0] == histories[1] and histories[0][-1][2] != ""
         scores = [(outs[mb] / "scores.csv").read_bytes() for mb in (0, 64)]
         assert scores[0] == scores[1]
+
+    def test_runs_of_one_process_decode_each_video_once(self, tiny, tmp_path, one_thread):
+        """The runs of a stage (one process) share one cache: a second seed decodes nothing."""
+        cache = shared_frame_cache(64 * 2**20)
+        misses = []
+        for seed in (0, 1):
+            before = cache.misses
+            cfg = smoke_config(
+                tiny,
+                tmp_path / f"seed{seed}",
+                seed=seed,
+                data={"scale_range": [32, 32], "cache_mb": 64},
+                optim={"epochs": 1, "warmup_epochs": 0},
+            )
+            fit(TrainConfig.from_dict(cfg))
+            misses.append(cache.misses - before)
+        # the first run decodes what no earlier test in this process left in the cache; the
+        # second run, its validation and its final test decode nothing
+        assert misses[0] <= tiny.num_train + tiny.num_val and misses[1] == 0
+        assert shared_frame_cache(1) is cache and cache.max_bytes >= 64 * 2**20
 
 
 class TestDeterminism:

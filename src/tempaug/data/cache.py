@@ -9,10 +9,15 @@ libswscale resize per frame), so a dataset gives the same clips with and without
 
 Memory is bounded by ``max_bytes``: once full, new (video, size) pairs are decoded per request as
 without a cache (nothing is evicted, so what is cached stays cached). Scale jitter multiplies the
-entries: a video read at five short sides is stored five times. Each process owns its cache
-(DataLoader workers fill their own copies), so it pays off with ``num_workers=0`` or persistent
-workers and a dataset small enough to fit: the generated dataset of the synthetic profile
-(~130 KB per video at 32 px), not UCF-101 at 160 px.
+entries: a video read at five short sides is stored five times. Each process owns its caches
+(DataLoader workers fill their own copies: a pickled cache travels empty), so it pays off with
+``num_workers=0`` or persistent workers and a dataset small enough to fit: the generated dataset
+of the synthetic profile (~130 KB per video at 32 px), not UCF-101 at 160 px.
+
+:func:`shared_frame_cache` is the one cache of a process that the trainer's datasets use, so the
+runs of one pipeline stage (three seeds, or HMDB-51's three splits, trained one after another in
+one kernel) and their evaluations decode each video once between them. An entry is keyed by the
+file's path, size and modification time, so a file rewritten in place is decoded again.
 """
 
 from __future__ import annotations
@@ -26,11 +31,11 @@ import torch
 
 from .video import VideoInfo, VideoReader, validate_request
 
-__all__ = ["FrameCache"]
+__all__ = ["FrameCache", "shared_frame_cache"]
 
 
 class FrameCache:
-    """Whole decoded videos in memory, keyed by ``(path, height, width)``.
+    """Whole decoded videos in memory, keyed by ``(path, file size, mtime, height, width)``.
 
     Args:
         max_bytes: Upper bound on the stored frames (> 0).
@@ -48,8 +53,15 @@ class FrameCache:
         self.nbytes = 0
         self.hits = 0
         self.misses = 0
-        self._infos: dict[str, VideoInfo] = {}
-        self._frames: dict[tuple[str, int, int], np.ndarray] = {}
+        self._infos: dict[tuple[str, int, int], VideoInfo] = {}
+        self._frames: dict[tuple[str, int, int, int, int], np.ndarray] = {}
+
+    def __getstate__(self) -> dict:
+        """Pickle the budget only: a DataLoader worker starts with an empty cache of its own."""
+        return {"max_bytes": self.max_bytes}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["max_bytes"])
 
     def __len__(self) -> int:
         return len(self._frames)
@@ -60,9 +72,17 @@ class FrameCache:
             f"max_bytes={self.max_bytes}, hits={self.hits}, misses={self.misses})"
         )
 
+    @staticmethod
+    def _file_key(path: str | os.PathLike[str]) -> tuple[str, int, int]:
+        try:
+            st = os.stat(path)
+        except OSError:  # let the reader raise its VideoDecodeError naming the file
+            return (str(path), -1, -1)
+        return (str(path), st.st_size, st.st_mtime_ns)
+
     def info(self, path: str | os.PathLike[str]) -> VideoInfo:
-        """Stream properties of ``path`` (probed once)."""
-        key = str(path)
+        """Stream properties of ``path`` (probed once per version of the file)."""
+        key = self._file_key(path)
         info = self._infos.get(key)
         if info is None:
             with VideoReader(path) as reader:
@@ -85,7 +105,7 @@ class FrameCache:
         path = Path(path)
         info = self.info(path)
         idx, h, w = validate_request(indices, size, info, path)
-        key = (str(path), h, w)
+        key = (*self._file_key(path), h, w)
         frames = self._frames.get(key)
         if frames is None:
             self.misses += 1
@@ -101,3 +121,24 @@ class FrameCache:
         else:
             self.hits += 1
         return torch.from_numpy(frames[idx]).permute(0, 3, 1, 2)
+
+
+_SHARED: FrameCache | None = None
+
+
+def shared_frame_cache(max_bytes: int) -> FrameCache:
+    """This process's shared :class:`FrameCache`, its budget raised to at least ``max_bytes``.
+
+    Created on first use; later calls return the same object (with ``max_bytes`` above its
+    budget, the budget grows: nothing is evicted). Datasets built on it in one process — the
+    training and evaluation sets of the runs of one pipeline stage — decode every video once
+    between them, and give the clips a private cache would (same decoder, same resize).
+    """
+    global _SHARED
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes <= 0:
+        raise ValueError(f"max_bytes must be a positive integer, got {max_bytes!r}")
+    if _SHARED is None:
+        _SHARED = FrameCache(max_bytes)
+    else:
+        _SHARED.max_bytes = max(_SHARED.max_bytes, max_bytes)
+    return _SHARED

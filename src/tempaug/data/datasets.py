@@ -109,6 +109,9 @@ class VideoClipDataset(Dataset):
             (:class:`tempaug.data.cache.FrameCache`; per process, same clips as without it).
             For small datasets such as the generated one; with cache, a video is decoded in full
             on first use, so a file that is only partly readable fails on its first item.
+        cache: A :class:`tempaug.data.cache.FrameCache` to read through instead of a private
+            one (e.g. :func:`tempaug.data.cache.shared_frame_cache`, shared by every dataset of
+            a process); exclusive with ``cache_bytes``.
 
     Items:
         train: ``(clip, label, index)`` with ``clip`` ``(T, C, crop, crop)``.
@@ -147,6 +150,7 @@ class VideoClipDataset(Dataset):
         max_retries: int = 10,
         cache_bytes: int = 0,
         failure_log: str | Path | None = None,
+        cache: FrameCache | None = None,
     ) -> None:
         missing = {"video", "label"} - set(table.columns)
         if missing:
@@ -167,6 +171,11 @@ class VideoClipDataset(Dataset):
             raise ValueError(f"max_retries must be >= 1, got {max_retries}")
         if isinstance(cache_bytes, bool) or not isinstance(cache_bytes, int) or cache_bytes < 0:
             raise ValueError(f"cache_bytes must be an integer >= 0, got {cache_bytes!r}")
+        if cache is not None and (cache_bytes or not isinstance(cache, FrameCache)):
+            raise ValueError(
+                "cache must be a FrameCache and excludes cache_bytes, got "
+                f"cache={cache!r}, cache_bytes={cache_bytes!r}"
+            )
         if len(mean) != 3 or len(std) != 3 or any(s <= 0 for s in std):
             raise ValueError(f"mean/std must have 3 entries with std > 0, got {mean}/{std}")
         labels = np.asarray(table["label"])
@@ -205,7 +214,9 @@ class VideoClipDataset(Dataset):
         self.on_error = on_error
         self.seed = int(seed)
         self.max_retries = int(max_retries)
-        self.cache = FrameCache(cache_bytes) if cache_bytes > 0 else None
+        self.cache = (
+            cache if cache is not None else (FrameCache(cache_bytes) if cache_bytes > 0 else None)
+        )
         self._epoch = torch.zeros((), dtype=torch.int64).share_memory_()
         self.num_skipped = 0
         self.skipped: list[str] = []
@@ -426,8 +437,12 @@ def _exit_when_gone(pid: int, interval_s: float) -> None:
 
 
 class WorkerInit:
-    """``worker_init_fn``: :func:`seed_worker` + a watchdog on the process that owns the loader.
+    """``worker_init_fn``: :func:`seed_worker`, one OpenCV thread, and a watchdog on the owner.
 
+    PyTorch gives each worker one intra-op thread; OpenCV would still start a pool of one thread
+    per core in every worker (resizes and RandAugment-T ops), oversubscribing the machine by
+    ``num_workers × cores``. ``cv2.setNumThreads(1)`` is safe here because the worker is a fresh
+    child of the forkserver, whose OpenCV pool never ran (unlike a plain fork of the trainer).
     A forkserver worker's parent is the forkserver, so PyTorch's own watchdog (which watches
     the parent) would keep it alive after the trainer is killed (SIGKILL, OOM): a daemon thread
     exits the worker as soon as the owner process is gone.
@@ -439,6 +454,9 @@ class WorkerInit:
 
     def __call__(self, worker_id: int) -> None:
         seed_worker(worker_id)
+        import cv2
+
+        cv2.setNumThreads(1)
         threading.Thread(
             target=_exit_when_gone,
             args=(self.owner_pid, self.interval_s),

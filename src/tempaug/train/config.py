@@ -105,9 +105,11 @@ class DataConfig:
             ``metrics.json``; ``"raise"`` stops at the first one (for debugging a dataset).
             Videos unreadable at preparation time never reach a run
             (:func:`tempaug.pipeline.prepare_data` leaves them out).
-        cache_mb: decoded-frame cache of the training (and periodic validation) dataset per
-            loading process, in MiB; 0 = off (:class:`tempaug.data.cache.FrameCache`). Each
-            video is then decoded once per scale instead of once per epoch: for small datasets.
+        cache_mb: decoded-frame cache per loading process, in MiB; 0 = off
+            (:func:`tempaug.data.cache.shared_frame_cache`). The training and periodic
+            validation sets read through it, and the final evaluation too when loading in the
+            main process (``num_workers=0``); one cache serves every run of the process, so each
+            video is decoded once per scale instead of once per epoch and run: for small datasets.
     """
 
     train_table: Any = None

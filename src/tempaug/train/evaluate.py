@@ -287,6 +287,9 @@ def run_final_evaluation(
         table,
         num_clips=cfg.eval.num_clips,
         num_crops=cfg.eval.num_crops,
+        # In-process loading reads through the shared frame cache (data.cache_mb), so the runs
+        # of a stage evaluated on the same videos decode them once; workers would fill copies.
+        cache=cfg.data.num_workers == 0,
         failure_log=Path(out_dir) / DECODE_FAILURES,
     )
     loader = make_loader(

@@ -22,6 +22,7 @@ from typing import Any, Literal
 import pandas as pd
 import torch
 
+from tempaug.data.cache import FrameCache, shared_frame_cache
 from tempaug.data.datasets import VideoClipDataset, make_loader
 from tempaug.data.splits import read_table
 from tempaug.data.transforms import normalize
@@ -136,6 +137,12 @@ def _dataset_kwargs(data: DataConfig, seed: int) -> dict[str, Any]:
     }
 
 
+def _cache(cfg: TrainConfig) -> FrameCache | None:
+    """The process's shared frame cache at ``data.cache_mb`` (``None`` when 0): the runs of a
+    stage, one after another in one process, decode each video once between them."""
+    return shared_frame_cache(cfg.data.cache_mb * 2**20) if cfg.data.cache_mb > 0 else None
+
+
 def build_train_dataset(
     cfg: TrainConfig, table: pd.DataFrame, *, failure_log: str | Path | None = None
 ) -> VideoClipDataset:
@@ -151,7 +158,7 @@ def build_train_dataset(
         scale_range=cfg.data.scale_range,
         hflip_p=cfg.data.hflip_p,
         transform=transform,
-        cache_bytes=cfg.data.cache_mb * 2**20,
+        cache=_cache(cfg),
         failure_log=failure_log,
         **_dataset_kwargs(cfg.data, cfg.seed),
     )
@@ -171,7 +178,8 @@ def build_eval_dataset(
 
     Items are the ``num_crops`` views of one clip (``eval_unit="clip"``, what
     :func:`tempaug.train.evaluate.predict` batches) or all views of a video (``"video"``).
-    ``cache=True`` gives it the ``data.cache_mb`` frame cache (for a dataset read every epoch).
+    ``cache=True`` reads through the process's shared ``data.cache_mb`` frame cache (for a
+    dataset read every epoch, or videos other runs of the process read too).
     """
     return VideoClipDataset(
         table,
@@ -180,7 +188,7 @@ def build_eval_dataset(
         num_clips=num_clips,
         num_crops=num_crops,
         eval_unit=eval_unit,
-        cache_bytes=cfg.data.cache_mb * 2**20 if cache else 0,
+        cache=_cache(cfg) if cache else None,
         failure_log=failure_log,
         **_dataset_kwargs(cfg.data, cfg.seed),
     )
