@@ -177,23 +177,61 @@ def test_stage_times_report_the_overhead_of_training_runs(tmp_path: Path):
     assert rows[1] == "prepare,1,20.00,," and rows[3] == "run@b,1,50.00,44.00,6.00"
 
 
-def test_longest_stages_start_first(tmp_path: Path):
-    class Stage:
-        def __init__(self, name: str) -> None:
-            self.name = name
-
+def test_estimates_and_critical_path_order(tmp_path: Path):
     csv_path = tmp_path / "repro_stages.csv"
     csv_path.write_text(
         "stage,ok,seconds,fit_seconds,overhead_seconds\nrun@a,1,10.0,,\nrun@b,1,140.0,,\n"
+        "robust,1,300.0,,\n"
     )
     previous = parallel._previous_times(csv_path)
-    order = parallel._longest_first([Stage("run@a"), Stage("run@b"), Stage("new")], previous)
-    assert [s.name for s in order] == ["new", "run@b", "run@a"]  # unknown, then longest
-    # a new member of a known group is estimated by its group's median (75 s here)
-    more = {**previous, "run@c": 75.0, "slow@x": 100.0}
-    order = parallel._longest_first([Stage("run@a"), Stage("slow@y"), Stage("run@new")], more)
-    assert [s.name for s in order] == ["slow@y", "run@new", "run@a"]
     assert parallel._previous_times(tmp_path / "missing.csv") == {}
+    est = parallel._estimates(["run@a", "run@b", "run@new", "new", "robust"], previous)
+    # a new member of a known group: the group's median; an unknown stage: the longest known
+    assert est == {"run@a": 10.0, "run@b": 140.0, "run@new": 75.0, "new": 300.0, "robust": 300.0}
+    # run@a is short, but the 300 s robustness stage waits for it: it goes before run@b
+    upstream = {"run@a": set(), "run@b": set(), "robust": {"run@a"}, "table": {"run@a", "run@b"}}
+    level = parallel._critical_path(upstream, {**est, "table": 5.0})
+    assert level == {"run@a": 310.0, "run@b": 145.0, "robust": 300.0, "table": 5.0}
+
+
+def test_a_stage_starts_when_its_own_inputs_are_done(tmp_path: Path):
+    """No barrier between generations: with a long run@c, the table of a and b (and only it)
+    starts before c ends."""
+    sh(tmp_path, "git", "init", "-q")
+    sh(tmp_path, sys.executable, "-m", "dvc", "init", "-q")
+    (tmp_path / "dvc.yaml").write_text(DAG_YAML)
+    results = parallel.repro(tmp_path, jobs=2, echo=lambda _: None)
+    assert sorted(r.name for r in results) == ["run@a", "run@b", "run@c", "table_ab"]
+    t = lambda name: float((tmp_path / name).read_text())  # noqa: E731
+    assert t("start_table_ab") < t("end_c")
+    assert "up to date" in dvc(tmp_path, "status")
+    assert parallel.repro(tmp_path, jobs=2, echo=lambda _: None) == []
+
+
+DAG_YAML = """\
+stages:
+  run:
+    matrix:
+      x: [a, b, c]
+    cmd: >-
+      python -c "import pathlib, time;
+      time.sleep(4.0 if '${item.x}' == 'c' else 0.2);
+      pathlib.Path('end_${item.x}').write_text(str(time.time()));
+      pathlib.Path('out_${item.x}.txt').write_text('${item.x}')"
+    outs:
+      - out_${item.x}.txt:
+          cache: false
+  table_ab:
+    cmd: python -c "import pathlib, time;
+      pathlib.Path('start_table_ab').write_text(str(time.time()));
+      pathlib.Path('ab.txt').write_text(open('out_a.txt').read() + open('out_b.txt').read())"
+    deps:
+      - out_a.txt
+      - out_b.txt
+    outs:
+      - ab.txt:
+          cache: false
+"""
 
 
 def test_cpu_slots_pass_their_share_of_the_cores(tmp_path: Path, monkeypatch):

@@ -6,20 +6,22 @@ same pipeline with DVC's own pieces and its own rules, only concurrently:
 
 1. the stage graph, the stages' resolved commands and "is this stage changed?" come from DVC
    (``Repo.index.graph``, ``Stage.cmd``, ``Stage.changed``);
-2. stages are taken generation by generation (``networkx.topological_generations`` of DVC's
-   graph: data preparation → runs → tables and figures); within a generation every changed
-   stage runs, ``jobs`` at a time (:class:`concurrent.futures.ThreadPoolExecutor`, one
-   subprocess each), the ones that took longest in the last run first
-   (``results/benchmarks/repro_stages.csv``), after DVC's rule of removing its outputs first
-   (except ``persist`` outputs: a run's checkpoint folder, so an interrupted run resumes);
+2. a stage starts as soon as every stage it depends on has finished, ``jobs`` at a time
+   (:class:`concurrent.futures.ThreadPoolExecutor`, one subprocess each): no barrier between
+   data, runs and tables, so the robustness and table stages overlap the last training runs.
+   Among the stages ready to start, the one with the longest critical path goes first (its own
+   time in the last run, ``results/benchmarks/repro_stages.csv``, plus the longest chain of
+   stages waiting for it). Before a stage runs, its outputs are removed (DVC's rule; not
+   ``persist`` outputs: a run's checkpoint folder, so an interrupted run resumes);
 3. the stages that succeeded are recorded the way ``dvc commit`` records them
-   (``Stage.save`` and one ``dump_stages`` write of ``dvc.lock`` per generation), so the next
-   generation sees its inputs as DVC would, and afterwards ``dvc status`` is clean and a plain
+   (``Stage.save``, ``Stage.commit`` and ``dump_stages``: one ``dvc.lock`` write for the stages
+   finished in the last 30 s, and at the end), so afterwards ``dvc status`` is clean and a plain
    ``dvc repro`` has nothing to do.
 
-A failed stage stops the pipeline after its generation; what succeeded stays recorded, so the
-next ``make repro`` resumes there. Concurrency: on a GPU node one stage per visible GPU, each
-pinned to its own device (``CUDA_VISIBLE_DEVICES``); on CPU ``cores ÷ profile.threads``. To
+After a failed stage nothing new starts; the stages already running finish and what succeeded
+is recorded, so the next ``make repro`` resumes there. Concurrency: on a GPU node one stage per
+visible GPU, each pinned to its own device (``CUDA_VISIBLE_DEVICES``); on CPU
+``cores ÷ profile.threads``. To
 spread the run matrix over several nodes that share the repository (a network file system),
 start ``python -m tempaug.pipeline.parallel --shard k/n`` on node ``k`` of ``n`` for the runs,
 then ``make repro`` on one node for the rest.
@@ -219,7 +221,7 @@ def write_stage_times(results: Sequence[StageResult], path: str | Path, *, jobs:
             "",
             "Measured from the stages' own clocks: the runner times each stage's command, the "
             "trainer writes the time inside `fit` to the run's `timings.json`. DVC's own work "
-            "(status, one `dvc.lock` write per generation) is outside the stages.",
+            "(status, one `dvc.lock` write per 30 s) is outside the stages.",
         ]
     atomic_write_text(path.with_suffix(".md"), "\n".join(lines) + "\n")
     return path.with_suffix(".md")
@@ -235,24 +237,47 @@ def _previous_times(path: Path) -> dict[str, float]:
         return {row["stage"]: float(row["seconds"]) for row in csv.DictReader(fh)}
 
 
-def _longest_first(stages: list[Any], previous: dict[str, float]) -> list[Any]:
-    """Start the stages that took longest last time first, so the generation does not end on
-    one long stage while the other slots sit idle. A stage not run before is estimated by the
-    median of its group's stages (the name before ``@``, e.g. every ``vipriors_test@…``); one
-    of an unknown group goes first of all."""
+def _estimates(names: Sequence[str], previous: dict[str, float]) -> dict[str, float]:
+    """Expected seconds of each stage: its time in the last ``make repro``; a stage not run
+    before gets the median of its group (the name before ``@``, e.g. every ``vipriors_test@…``),
+    and one of an unknown group the longest time known (so it is not started last)."""
     import statistics
 
     groups: dict[str, list[float]] = {}
     for name, seconds in previous.items():
         groups.setdefault(name.split("@")[0], []).append(seconds)
+    longest = max(previous.values(), default=1.0)
+    out = {}
+    for name in names:
+        group = groups.get(name.split("@")[0])
+        out[name] = previous.get(name, statistics.median(group) if group else longest)
+    return out
 
-    def estimate(stage: Any) -> float:
-        if stage.name in previous:
-            return previous[stage.name]
-        group = groups.get(stage.name.split("@")[0])
-        return statistics.median(group) if group else float("inf")
 
-    return sorted(stages, key=lambda s: -estimate(s))
+def _critical_path(upstream: dict[str, set[str]], estimates: dict[str, float]) -> dict[str, float]:
+    """Each stage's priority: its own expected time plus the longest chain of stages that wait
+    for it (the classic critical-path rule of list scheduling). Starting the highest first
+    keeps a long downstream stage (robustness after the Table 2–5 runs) off the end."""
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    graph.add_nodes_from(upstream)
+    graph.add_edges_from((u, name) for name, ups in upstream.items() for u in ups)
+    level: dict[str, float] = {}
+    for name in reversed(list(nx.topological_sort(graph))):
+        below = max((level[d] for d in graph.successors(name)), default=0.0)
+        level[name] = estimates.get(name, 0.0) + below
+    return level
+
+
+def _stage_graph(repo: Any) -> dict[str, set[str]]:
+    """Stage name → names of the stages it depends on (stages with a command only)."""
+    graph = repo.index.graph  # DVC's edges point from a stage to its upstream stages
+    out: dict[str, set[str]] = {}
+    for stage in graph.nodes:
+        if getattr(stage, "cmd", None):
+            out[stage.name] = {u.name for u in graph.successors(stage) if getattr(u, "cmd", None)}
+    return out
 
 
 def _generations(repo: Any) -> list[list[str]]:
@@ -265,6 +290,11 @@ def _generations(repo: Any) -> list[list[str]]:
     ]
 
 
+#: Seconds between ``dvc.lock`` writes while stages run (finished stages are also written at the
+#: end and before a failure is raised), so an interrupted ``make repro`` keeps what finished.
+LOCK_WRITE_INTERVAL_S = 30.0
+
+
 def repro(
     root: str | Path = ".",
     *,
@@ -275,22 +305,31 @@ def repro(
 ) -> list[StageResult]:
     """Reproduce the DVC pipeline at ``root`` with independent stages running concurrently.
 
+    A stage starts as soon as every stage it depends on has finished (no barrier between the
+    data, run and table stages); among the stages ready to start, the one with the longest
+    critical path (its own expected time plus the longest chain waiting for it) goes first.
+    Whether a ready stage is changed is DVC's ``Stage.changed()``; unchanged stages are skipped.
+
     Args:
         root: the repository (holds ``dvc.yaml``).
         jobs: stages at a time; ``None``: :func:`default_jobs`.
         shard: ``"k/n"`` — run only this node's share of the first generation that has changed
             stages (every n-th stage of the generation, starting at the k-th), then stop: for
             spreading the run matrix over ``n`` nodes that share the repository.
-        dry: only print which stages would run.
+        dry: only print the stages DVC sees as changed now (stages downstream of them rerun
+            too when their inputs change).
         echo: where progress lines go.
 
     Returns:
         One :class:`StageResult` per stage run, in completion order.
 
     Raises:
-        RuntimeError: a stage failed (the message names it and its log; the stages that
-            succeeded are recorded in ``dvc.lock``).
+        RuntimeError: a stage failed (the message names it and its log; nothing downstream of
+            it starts, the stages already running finish, and those that succeeded are
+            recorded in ``dvc.lock``).
     """
+    from concurrent.futures import FIRST_COMPLETED, wait
+
     from dvc.repo import Repo
 
     root = Path(root).resolve()
@@ -315,57 +354,94 @@ def repro(
     results: list[StageResult] = []
     previous = _previous_times(root / "results" / "benchmarks" / "repro_stages.csv")
     with Repo(str(root)) as repo:
-        names = _generations(repo)
-    for gen_index in range(len(names)):
-        with Repo(str(root)) as repo:  # fresh view: dvc.lock may have changed
+        with repo.lock:
+            by_name = {s.name: s for s in repo.index.stages}
+            upstream = _stage_graph(repo)
+            generations = _generations(repo)
+        if dry:
             with repo.lock:
-                by_name = {s.name: s for s in repo.index.stages}
-                stale = [by_name[a] for a in names[gen_index] if by_name[a].changed()]
+                for a in (a for gen in generations for a in gen if by_name[a].changed()):
+                    say(f"  would run {a}")
+            return []
+        if n > 1:  # the first generation with changed stages (this node's share)
+            with repo.lock:
+                for gen in generations:
+                    stale = [a for a in gen if by_name[a].changed()]
+                    if stale:
+                        break
+                else:
+                    return []
+            mine = set(gen[k::n])
+            stale = [a for a in stale if a in mine]
             if not stale:
-                continue
-            stale = _longest_first(stale, previous)
-            if n > 1:  # this node's share: by position in the whole generation (stable)
-                mine = set(names[gen_index][k::n])
-                stale = [s for s in stale if s.name in mine]
-                if not stale:
-                    say(f"generation {gen_index + 1}: nothing left for shard {k + 1}/{n}")
+                say(f"nothing left for shard {k + 1}/{n} in the first changed generation")
+                return []
+            candidates = set(stale)
+        else:
+            candidates = set(upstream)
+        priority = _critical_path(upstream, _estimates(list(upstream), previous))
+        waiting = set(candidates)  # not yet started or skipped
+        finished: set[str] = set(upstream) - candidates if n > 1 else set()
+        unrecorded: list[Any] = []
+        last_write = time.perf_counter()
+
+        def record() -> None:
+            nonlocal last_write
+            if unrecorded:
+                with repo.lock:  # as `dvc commit` records a stage, one lock write for all
+                    unrecorded[0].dvcfile.dump_stages(list(unrecorded), update_pipeline=False)
+                unrecorded.clear()
+            last_write = time.perf_counter()
+
+        running: dict[Any, Any] = {}
+        queued: list[str] = []  # changed, ready, waiting for a free slot
+        failed: list[StageResult] = []
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            while True:
+                ready = [] if failed else [a for a in waiting if upstream[a] <= finished]
+                while ready:
+                    with repo.lock:
+                        changed = [a for a in ready if by_name[a].changed()]
+                    waiting -= set(ready)
+                    finished |= set(ready) - set(changed)  # unchanged: nothing to do
+                    queued += changed
+                    # skipping a stage may make the ones after it ready
+                    ready = [a for a in waiting if upstream[a] <= finished]
+                # Start only into free slots, so a stage that becomes ready later (robustness,
+                # after the Table 2-5 runs) still goes before the runs of lower priority.
+                queued.sort(key=lambda a: (-priority[a], a))
+                while queued and len(running) < jobs and not failed:
+                    stage = by_name[queued.pop(0)]
+                    with repo.lock:  # DVC's rule: outputs go before a stage runs (not
+                        stage.remove_outs(ignore_remove=False, force=False)  # `persist` ones)
+                    say(f"start {stage.name} ({len(queued) + len(waiting)} to go)")
+                    future = pool.submit(_run_one, stage, root, log_dir, slots, say, cpu_threads)
+                    running[future] = stage
+                if not running:
                     break
-            say(
-                f"generation {gen_index + 1}/{len(names)}: {len(stale)} stage(s), "
-                f"{min(jobs, len(stale))} at a time"
-            )
-            if dry:
-                for s in stale:
-                    say(f"  would run {s.name}")
-                continue
-            with repo.lock:  # DVC's rule: a stage's outputs go before it runs (not `persist`)
-                for s in stale:
-                    s.remove_outs(ignore_remove=False, force=False)
-            with ThreadPoolExecutor(max_workers=jobs) as pool:
-                futures = [
-                    pool.submit(_run_one, s, root, log_dir, slots, say, cpu_threads) for s in stale
-                ]
-                done = [f.result() for f in futures]
-            results += done
-            ok = {r.name for r in done if r.ok}
-            with repo.lock:
-                finished = [s for s in stale if s.name in ok]
-                for s in finished:
-                    s.save(run_cache=False)
-                    s.commit()
-                if finished:
-                    finished[0].dvcfile.dump_stages(finished, update_pipeline=False)
-            for r, stage in zip(done, stale, strict=True):
-                r.work_seconds = _fit_seconds(root, stage)
-            failed = [r for r in done if not r.ok]
-            if failed:
-                raise RuntimeError(
-                    "stage(s) failed: "
-                    + ", ".join(f"{r.name} (exit {r.returncode}, log {r.log})" for r in failed)
-                    + "; the other stages are recorded, rerun to continue"
-                )
-            if n > 1:
-                break
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for future in done:
+                    stage = running.pop(future)
+                    result = future.result()
+                    result.work_seconds = _fit_seconds(root, stage)
+                    results.append(result)
+                    if not result.ok:
+                        failed.append(result)
+                        continue
+                    with repo.lock:
+                        stage.save(run_cache=False)
+                        stage.commit()
+                    unrecorded.append(stage)
+                    finished.add(stage.name)
+                if time.perf_counter() - last_write > LOCK_WRITE_INTERVAL_S:
+                    record()
+        record()
+    if failed:
+        raise RuntimeError(
+            "stage(s) failed: "
+            + ", ".join(f"{r.name} (exit {r.returncode}, log {r.log})" for r in failed)
+            + "; the other stages are recorded, rerun to continue"
+        )
     return results
 
 
