@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/cache.py
 	$(PY) benchmarks/train_step.py
 	$(PY) benchmarks/pipeline.py
+	$(PY) benchmarks/memory.py
 
 # The whole pipeline (dvc.yaml) on the profile selected in params.yaml: `dvc repro` with
 # independent stages side by side (cores / profile.threads on CPU, one per GPU; JOBS=N to
