@@ -35,7 +35,6 @@ Usage: ``python benchmarks/memory.py [--workers 2] [--batch 2] [--interval 0.2]`
 from __future__ import annotations
 
 import argparse
-import copy
 import csv
 import io
 import json
@@ -100,28 +99,11 @@ def _write_tree(root: Path) -> dict:
     }
 
 
-def _params(root: Path, tree: dict, workers: int, batch: int) -> dict:
+def _params(root: Path, workers: int, batch: int) -> dict:
     """The `paper` profile on the tree: its model, clip and crop; 1 epoch, small batches."""
-    from tempaug import pipeline
+    import test_pipeline_real_format as t
 
-    params = copy.deepcopy(pipeline.load_params(REPO / "params.yaml"))
-    paper = copy.deepcopy(params["profiles"]["paper"])
-    paper["data"].update(
-        ucf101_root=str(root / "UCF-101"),
-        ucf101_lists=str(root / "ucfTrainTestlist"),
-        hmdb51_root=str(root / "hmdb51"),
-        hmdb51_splits=str(root / "testTrainMulti_7030_splits"),
-        classes={"ucf101": ["Archery", "ApplyEyeMakeup"], "hmdb51": tree["hmdb_classes"]},
-    )
-    paper["train"]["data"].update(num_workers=workers)
-    paper["train"]["optim"].update(epochs=1, batch_size=batch, warmup_epochs=0)
-    paper["train"]["eval"].update(num_clips=1, batch_size=batch, every=0)
-    paper["train"]["runtime"].update(device="cpu", progress=False)
-    paper["test_eval"] = {"num_clips": 1, "num_crops": 3}
-    params["profile"] = paper
-    params["experiments"]["hmdb51"]["splits"] = [1]
-    pipeline.check_params(params)
-    return params
+    return t.paper_params_for(root, workers=workers, batch=batch)
 
 
 # ---------------------------------------------------------------------------- a stage (child)
@@ -368,7 +350,7 @@ def main() -> int:
     try:
         t0 = time.perf_counter()
         tree = _write_tree(work / "tree")
-        params = _params(work / "tree", tree, args.workers, args.batch)
+        params = _params(work / "tree", args.workers, args.batch)
         (work / "params.json").write_text(json.dumps(params))
         tree_s = time.perf_counter() - t0
         size = (

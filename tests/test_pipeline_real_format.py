@@ -75,11 +75,10 @@ def _hmdb_tree(root: Path) -> str:
     return broken
 
 
-@pytest.fixture(scope="module")
-def paper_params(tmp_path_factory):
-    root = tmp_path_factory.mktemp("real")
-    _ucf_tree(root)
-    broken = _hmdb_tree(root)
+def paper_params_for(root: Path, *, workers: int = 0, batch: int = 2) -> dict:
+    """The `paper` profile on the tree at ``root`` (``_ucf_tree``, ``_hmdb_tree``): the paper's
+    model, clip and crop; one epoch of ``batch``-clip steps and one view instead of 150 epochs;
+    HMDB-51 split 1 only. Also used by ``benchmarks/memory.py``."""
     params = copy.deepcopy(pipeline.load_params(REPO / "params.yaml"))
     paper = copy.deepcopy(params["profiles"]["paper"])
     paper["data"].update(
@@ -89,16 +88,23 @@ def paper_params(tmp_path_factory):
         hmdb51_splits=str(root / "testTrainMulti_7030_splits"),
         classes={"ucf101": ["Archery", "ApplyEyeMakeup"], "hmdb51": HMDB_CLASSES},
     )
-    # the paper's model, clip and crop; a couple of steps and one view instead of 150 epochs
-    paper["train"]["data"].update(num_workers=0)
-    paper["train"]["optim"].update(epochs=1, batch_size=2, warmup_epochs=0)
-    paper["train"]["eval"].update(num_clips=1, batch_size=2, every=0)
+    paper["train"]["data"].update(num_workers=workers)
+    paper["train"]["optim"].update(epochs=1, batch_size=batch, warmup_epochs=0)
+    paper["train"]["eval"].update(num_clips=1, batch_size=batch, every=0)
     paper["train"]["runtime"].update(device="cpu", progress=False)
     paper["test_eval"] = {"num_clips": 1, "num_crops": 3}
     params["profile"] = paper
     params["experiments"]["hmdb51"]["splits"] = [1]
     pipeline.check_params(params)
-    return root, params, broken
+    return params
+
+
+@pytest.fixture(scope="module")
+def paper_params(tmp_path_factory):
+    root = tmp_path_factory.mktemp("real")
+    _ucf_tree(root)
+    broken = _hmdb_tree(root)
+    return root, paper_params_for(root), broken
 
 
 @pytest.fixture(scope="module")
