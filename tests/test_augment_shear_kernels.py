@@ -112,3 +112,26 @@ def test_batch_of_clips_matches_torch_backend(op):
     assert_exact(out, F.apply_op(batch, op, values, backend="torch"))
     for i in range(2):
         assert_exact(out[i], torchvision_frames(batch[i], op, values[i]))
+
+
+def test_kept_tie_picks_are_read_only_and_reused():
+    # Picks of recurring tie values (a magnitude bin) are kept between calls; a caller writing
+    # into them would corrupt every later shear with that value.
+    F._shear_picks.cache_clear()
+    F._row_patch.cache_clear()
+    video = decoder_layout(coded_video(4, 40, 40, torch.uint8, seed=5))
+    for _ in range(2):
+        out = F.apply_op(video, "ShearX", 0.2, backend="opencv")  # ties every fifth row
+        assert_exact(out, torchvision_frames(video, "ShearX", 0.2))
+    assert F._row_patch.cache_info().hits >= 1
+    (picks,) = [F._shear_picks(*key) for key in _cached_keys(F._shear_picks)]
+    assert not picks.flags.writeable
+
+
+def _cached_keys(fn) -> list[tuple]:
+    # lru_cache keeps no public key list: rebuild the one key from ShearX 0.2 on a 40x40 frame.
+    import math
+
+    d = math.degrees(math.atan(0.2))
+    inverse = F._torchvision_inverse(0.0, 0.0, 0.0, d, 0.0, (-20.0, -20.0))
+    return [(tuple(float(x) for row in inverse for x in row), 40, 40)]

@@ -40,6 +40,7 @@ Backends:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Literal
@@ -877,19 +878,19 @@ def _shear_opencv(
     shift = np.clip(np.rint(offset), -along - 1, along + 1)
     tol = 1e-4 * max(1.0, max(h, w) / 256)  # float32 noise, as in _exact_ties
     tied = np.flatnonzero((np.abs(offset - np.floor(offset) - 0.5) < tol).any(axis=1))
-    picks: dict[int, np.ndarray] = {}
-    if tied.size:
-        xy = _nearest_source_maps(torch.from_numpy(inverse[tied]), h, w)
-        picks = dict(zip(tied.tolist(), xy, strict=True))
+    shift = shift.astype(np.int64)
     frames = _Frames(video)
     if not vertical:
         which = np.empty(frames.num_frames, dtype=np.int64)
         for k, group in enumerate(groups.values()):
             which[group] = k
-        _shear_rows(
-            frames, shift.astype(np.int64), which, picks, _fill_pixels(fills, frames.src.dtype)
-        )
+        patches = {
+            k: _row_patch(tuple(inverse[k].reshape(-1).tolist()), tuple(shift[k].tolist()), h, w)
+            for k in tied.tolist()
+        }
+        _shear_rows(frames, shift, which, patches, _fill_pixels(fills, frames.src.dtype))
         return frames.output()
+    picks = {k: _shear_picks(tuple(inverse[k].reshape(-1).tolist()), h, w) for k in tied.tolist()}
     xs = np.broadcast_to(np.arange(w, dtype=np.float32), (h, w))
     ys = np.ascontiguousarray(np.broadcast_to(np.arange(h, dtype=np.float32)[:, None], (h, w)))
     xs = np.ascontiguousarray(xs)
@@ -919,16 +920,18 @@ def _shear_rows(
     frames: _Frames,
     shift: np.ndarray,
     which: np.ndarray,
-    picks: dict[int, np.ndarray],
+    patches: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]],
     fill: np.ndarray,
 ) -> None:
-    """ShearX as a row gather: ``dst[y, x] = src[y, x + shift[which[f], y]]``, ``fill`` outside.
+    """ShearX as one row gather: ``dst[y, x] = src[y, x + shift[which[f], y]]``, ``fill`` outside.
 
     Every output row is one window of ``W`` pixels of the flat source buffer (a strided view), so
-    all rows of all images are copied by one NumPy gather; the part of a row that falls outside
-    its source row is then filled, one slice assignment per distinct shift. Distinct values with
-    torchvision picks ``picks[k]`` ``(2, H, W)`` (near-tie rows, see :func:`_shear_opencv`) get
-    the pixels where those differ from the plain shift rewritten from the picks.
+    one NumPy gather copies all rows of all images; the part of each row that came from outside
+    its own source row is then overwritten with ``fill`` by one 1-D scatter of whole pixels. No
+    step loops over distinct shifts, and nothing but the output is allocated at the clip's size
+    (fresh memory costs page faults on every call). Distinct values with torchvision picks
+    ``picks[k]`` ``(2, H, W)`` (near-tie rows, see :func:`_shear_opencv`) get the pixels where
+    those differ from the plain shift rewritten from the picks.
     """
     images, h, w = frames.src.shape[:3]
     per_frame = images // frames.num_frames
@@ -938,79 +941,129 @@ def _shear_rows(
     windows = np.lib.stride_tricks.as_strided(
         flat, shape=(flat.shape[0] - w + 1, w, pixel), strides=(step, step, item), writeable=False
     )
-    k = np.repeat(shift[which], per_frame, axis=0).reshape(-1)  # per image row
-    starts = np.arange(k.size) * w + k
+    k = np.clip(np.repeat(shift[which], per_frame, axis=0).reshape(-1), -w, w)  # per image row
+    rows = np.arange(k.size)
+    starts = rows * w + k
     clipped = np.clip(starts, 0, windows.shape[0] - 1)
     out = windows[clipped]  # (images * H, W, pixel), a new array
+    # The first / last rows of the buffer have no window there: copy their inside part.
     src_rows = flat.reshape(-1, w, pixel)
     for r in np.flatnonzero((clipped != starts) & (np.abs(k) < w)).tolist():
-        x0, x1 = max(0, -k[r]), min(w, w - k[r])  # first / last rows of the buffer
+        x0, x1 = max(0, -k[r]), min(w, w - k[r])
         out[r, x0:x1] = src_rows[r, x0 + k[r] : x1 + k[r]]
-    # Fill value of every row: one for all, or the plane's channel when planes differ.
-    per_row = fill.ndim == 1 and pixel == 1
-    row_fill = np.repeat(np.tile(fill, frames.num_frames), h)[:, None, None] if per_row else fill
-    order = np.argsort(k)
+    # Outside pixels: the last k of a row shifted by k > 0, the first -k of one shifted by
+    # k < 0; rows with the same shift are filled by one indexed slice assignment.
+    per_row = fill.ndim == 1 and pixel == 1  # planes with their own fills
+    row_fill = np.repeat(np.tile(fill, frames.num_frames), h)[:, None] if per_row else fill
+    order = np.argsort(k, kind="stable")
     sorted_k = k[order]
     bounds = np.flatnonzero(np.diff(sorted_k, prepend=sorted_k[0] - 1)).tolist()
     for a, b in zip(bounds, [*bounds[1:], k.size], strict=True):
-        kk, r = int(sorted_k[a]), order[a:b]
+        kk = int(sorted_k[a])
         if kk == 0:
             continue
-        cols = slice(max(0, w - kk), None) if kk > 0 else slice(0, min(w, -kk))
-        out[r, cols] = row_fill[r] if per_row else fill
-    if picks:
-        _patch_picks(flat, out.reshape(flat.shape), shift, which, picks, per_frame, fill)
+        r = order[a:b]
+        cols = slice(w - kk, None) if kk > 0 else slice(0, -kk)
+        out[r, cols] = row_fill[r][:, :, None] if per_row else fill
+    out_px = _pixel_items(out.reshape(-1, pixel))
+    if patches:
+        _patch_rows(_pixel_items(flat), out_px, which, patches, per_frame, fill, pixel, h * w)
     frames.dst = out.reshape(frames.src.shape)
 
 
-def _patch_picks(
-    flat: np.ndarray,
+def _pixel_items(pixels: np.ndarray) -> np.ndarray:
+    """``(N, pixel)`` C-contiguous pixels as ``(N,)`` opaque items (1-D gathers are fast)."""
+    return pixels.view(np.dtype((np.void, pixels.shape[1] * pixels.itemsize))).reshape(-1)
+
+
+def _scatter_fill(
+    out: np.ndarray, where: np.ndarray, fill: np.ndarray, pixel: int, image: int, per_frame: int
+) -> None:
+    """``out[where] = fill`` on pixel items; planes with their own fills take their channel's."""
+    if fill.ndim == 1 and pixel == 1:  # one plane per channel, fills differ
+        values = fill[(where // image) % per_frame]
+        out[where] = _pixel_items(np.ascontiguousarray(values.reshape(-1, 1)))
+    else:
+        one = np.broadcast_to(fill, (pixel,)).astype(fill.dtype, copy=True).reshape(1, pixel)
+        out[where] = _pixel_items(one)[0]
+
+
+def _patch_rows(
+    src: np.ndarray,
     out: np.ndarray,
-    shift: np.ndarray,
     which: np.ndarray,
-    picks: dict[int, np.ndarray],
+    patches: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]],
     per_frame: int,
     fill: np.ndarray,
+    pixel: int,
+    image: int,
 ) -> None:
-    """Rewrite the pixels ``out`` ``(images * H * W, pixel)`` where torchvision's picks differ.
+    """Rewrite the pixel items ``out`` ``(images * H * W,)`` where torchvision's picks differ.
 
-    ``picks[k]`` ``(2, H, W)`` holds the source ``x`` and ``y`` (``-1``: outside, ``fill``) that
-    torchvision samples for distinct value ``k``; the plain row shift ``shift[k]`` predicted the
-    rest. Both index and value gathers run once for all frames.
+    ``patches[k]`` (:func:`_row_patch`) lists, for distinct value ``k``, the pixels of an image
+    whose torchvision pick is another source pixel, those sources, and the pixels it fills. They
+    are the same in every image of a value, so each value costs one gather over (its images) x
+    (those pixels) from ``src`` (pixel items); a value shared by the whole clip indexes the
+    images with a slice.
     """
-    h, w = next(iter(picks.values())).shape[1:]
-    ys, xs = np.mgrid[0:h, 0:w]
-    dst_idx, src_idx = [], []
-    for k, xy in picks.items():
-        px, py = xy.astype(np.int64)  # exact integers stored as float32
-        expect = xs + shift[k][:, None]
-        expect[(expect < 0) | (expect >= w)] = -1
-        inside = px >= 0
-        differ = np.flatnonzero(((expect != px) | (inside & (py != ys))).reshape(-1))
-        if not differ.size:
+    src_img, out_img = src.reshape(-1, image), out.reshape(-1, image)
+    for k, (pos, source, gone) in patches.items():
+        if not pos.size and not gone.size:
             continue
-        source = np.where(inside.reshape(-1)[differ], (py * w + px).reshape(-1)[differ], -1)
-        images = (np.flatnonzero(which == k)[:, None] * per_frame + np.arange(per_frame)).reshape(
-            -1
-        )
-        base = images[:, None] * (h * w)
-        dst_idx.append((base + differ).reshape(-1))
-        src_idx.append(np.where(source >= 0, base + source, -1).reshape(-1))
-    if not dst_idx:
-        return
-    dst, src = np.concatenate(dst_idx), np.concatenate(src_idx)
-    inside = src >= 0
-    # Element (not pixel) indices into the flat buffers: 1-D gathers are NumPy's fast path.
-    lanes = np.arange(out.shape[1])
-    dst_el = (dst[inside][:, None] * out.shape[1] + lanes).reshape(-1)
-    src_el = (src[inside][:, None] * out.shape[1] + lanes).reshape(-1)
-    out.reshape(-1)[dst_el] = flat.reshape(-1)[src_el]
-    outside = dst[~inside]
-    if outside.size:
-        if fill.ndim == 1 and out.shape[1] == 1:  # planes with their own fills
-            out[outside] = fill[(outside // (h * w)) % per_frame][:, None]
+        frames = np.flatnonzero(which == k)
+        images: slice | np.ndarray
+        if frames.size == which.size:
+            images = slice(None)
         else:
-            out[outside] = fill
+            images = (frames[:, None] * per_frame + np.arange(per_frame)).reshape(-1, 1)
+        if pos.size:
+            out_img[images, pos] = src_img[images, source]
+        if gone.size:
+            image_ids = np.arange(out_img.shape[0])[images].reshape(-1, 1)
+            _scatter_fill(
+                out, (image_ids * image + gone).reshape(-1), fill, pixel, image, per_frame
+            )
+
+
+#: Distinct shear maps whose torchvision picks are kept (spatial RandAugment has 61 values).
+TIE_CACHE_SIZE = 64
+
+
+@functools.lru_cache(maxsize=TIE_CACHE_SIZE)
+def _shear_picks(inverse: tuple[float, ...], h: int, w: int) -> np.ndarray:
+    """torchvision's nearest picks ``(2, H, W)`` (read-only) for one centred shear map.
+
+    A pure function of the map and the frame size (:func:`_nearest_source_maps` on that map
+    alone, as torchvision warps one frame at a time), kept for the values that recur: a
+    RandAugment magnitude bin is one of 31 values.
+    """
+    maps = torch.tensor(inverse, dtype=torch.float64).reshape(1, 2, 3)
+    xy = _nearest_source_maps(maps, h, w)[0]
+    xy.setflags(write=False)
+    return xy
+
+
+@functools.lru_cache(maxsize=TIE_CACHE_SIZE)
+def _row_patch(
+    inverse: tuple[float, ...], shift: tuple[int, ...], h: int, w: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where torchvision's ShearX picks differ from the row shifts ``shift`` ``(H,)``.
+
+    Returns flat pixel indices into one image (read-only): the pixels whose pick is another
+    source pixel, those source pixels, and the pixels torchvision fills instead.
+    """
+    px, py = _shear_picks(inverse, h, w).astype(np.int64)  # exact integers stored as float32
+    ys, xs = np.mgrid[0:h, 0:w]
+    expect = xs + np.asarray(shift)[:, None]
+    expect[(expect < 0) | (expect >= w)] = -1
+    inside = px >= 0
+    differ = ((expect != px) | (inside & (py != ys))).reshape(-1)
+    pos = np.flatnonzero(differ & inside.reshape(-1))
+    source = (py * w + px).reshape(-1)[pos]
+    gone = np.flatnonzero(differ & ~inside.reshape(-1))
+    for array in (pos, source, gone):
+        array.setflags(write=False)
+    return pos, source, gone
 
 
 def _nearest_source_maps(inverse: torch.Tensor, h: int, w: int) -> np.ndarray:
