@@ -42,7 +42,7 @@ bench: $(STAMP)
 # override), recorded in dvc.lock as DVC records them. Stages print as they run.
 JOBS ?=
 repro: $(STAMP)
-	. $(VENV)/bin/activate && python -m tempaug.pipeline.parallel --times results/benchmarks/repro_stages $(if $(JOBS),--jobs $(JOBS))
+	. $(VENV)/bin/activate && python -m tempaug.pipeline.parallel --times results/benchmarks/repro_stages $(if $(JOBS),--jobs $(JOBS)) $(if $(KEEP_GOING),--keep-going)
 
 # JupyterLab in the project's environment, opened on the notebooks (defaults: tiny smoke runs).
 # LAB_ARGS="--no-browser --port 8899" for a remote machine; --allow-root only when run as root.

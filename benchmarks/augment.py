@@ -38,6 +38,7 @@ import itertools
 import math
 import os
 import platform
+import random
 import statistics
 import sys
 import time
@@ -403,16 +404,15 @@ def magnitude_sweep(clip: torch.Tensor, runs: int) -> list[dict[str, object]]:
     for op in OP_NAMES:
         if not OPS[op].has_magnitude:
             continue
-        wall, cpu = [], []
-        for b in range(NUM_BINS):
-            value = float(
+        values = [
+            float(
                 magnitude_to_value(
                     op, torch.tensor(float(b)), num_bins=NUM_BINS, height=size, width=size
                 )
             )
-            w_ms, c_ms = median_ms(runs, {"tempaug": (taf.apply_op, clip, op, value)})["tempaug"]
-            wall.append(w_ms)
-            cpu.append(c_ms)
+            for b in range(NUM_BINS)
+        ]
+        wall, cpu = _sweep_times(clip, op, values, runs)
         row: dict[str, object] = {"op": op, "frames": frames}
         for key, times in (("", wall), ("cpu_", cpu)):
             med = statistics.median(times)
@@ -431,6 +431,30 @@ def magnitude_sweep(clip: torch.Tensor, runs: int) -> list[dict[str, object]]:
             flush=True,
         )
     return rows
+
+
+def _sweep_times(
+    clip: torch.Tensor, op: str, values: list[float], runs: int
+) -> tuple[list[float], list[float]]:
+    """Median wall and CPU ms of ``apply_op`` at each value: one warm-up pass over the values,
+    then ``runs`` rounds that visit them in a new (seeded) order each, so the cold caches and
+    fresh memory after the previous op's sweep do not all fall on the first bin."""
+    for v in values:
+        taf.apply_op(clip, op, v)
+    wall: list[list[float]] = [[] for _ in values]
+    cpu: list[list[float]] = [[] for _ in values]
+    order = list(range(len(values)))
+    for r in range(runs):
+        random.Random(r).shuffle(order)
+        for b in order:
+            start, start_cpu = time.perf_counter(), time.thread_time()
+            taf.apply_op(clip, op, values[b])
+            cpu[b].append(time.thread_time() - start_cpu)
+            wall[b].append(time.perf_counter() - start)
+    return (
+        [statistics.median(w) * 1e3 for w in wall],
+        [statistics.median(c) * 1e3 for c in cpu],
+    )
 
 
 def _apply_torch(video: torch.Tensor, op: str, values: torch.Tensor) -> torch.Tensor:
@@ -615,7 +639,9 @@ def sweep_md(rows: list[dict[str, object]], fmt: Callable[[object], str]) -> lis
         "",
         f"`apply_op` on the decoder clip at each of the {NUM_BINS} magnitude bins (unsigned), the "
         "same value on every frame: a value-dependent slow path (e.g. half-pixel ties of the "
-        "shears) would hit every frame. Median over the bins, the slowest bin, and max / median.",
+        "shears) would hit every frame. Each bin is timed once per round, the bins in a new "
+        "(seeded) order every round, after one warm-up pass; median over the bins, the slowest "
+        "bin, and max / median.",
         "",
         "| op | median ms | max ms | slowest bin | max / median | CPU median ms | CPU max ms | "
         "slowest bin (CPU) | max / median (CPU) |",

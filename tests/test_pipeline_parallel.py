@@ -252,3 +252,18 @@ def test_cpu_slots_pass_their_share_of_the_cores(tmp_path: Path, monkeypatch):
     lines.clear()
     assert parallel._run_one(stage, tmp_path, tmp_path, slots, lines.append, 3).ok
     assert "[s] 7" in lines
+
+
+@pytest.mark.parametrize("keep_going", [False, True])
+def test_keep_going_runs_what_does_not_depend_on_the_failure(project: Path, keep_going: bool):
+    (project / "fail_b").write_text("")
+    # One slot: the runs start one after another (a, b, c), so after b fails only keep-going
+    # still starts c; the table depends on b and never starts.
+    with pytest.raises(RuntimeError, match=r"run@b \(exit 3.*not started") as err:
+        parallel.repro(project, jobs=1, keep_going=keep_going, echo=lambda _: None)
+    assert (project / "out_a.txt").exists()
+    assert (project / "out_c.txt").exists() == keep_going
+    assert not (project / "table.txt").exists()
+    assert ("1 stage(s) not started" if keep_going else "2 stage(s) not started") in str(err.value)
+    status = dvc(project, "status")
+    assert ("run@c:" in status) != keep_going  # c recorded only when it ran

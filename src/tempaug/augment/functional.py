@@ -226,7 +226,9 @@ class _Frames:
     separate ``(H, W)`` planes per frame, which needs no copy for contiguous clips.
     """
 
-    def __init__(self, video: torch.Tensor, *, need_interleaved: bool = False) -> None:
+    def __init__(
+        self, video: torch.Tensor, *, need_interleaved: bool = False, allocate: bool = True
+    ) -> None:
         self.shape = video.shape
         c, h, w = video.shape[-3:]
         x = video.reshape(-1, c, h, w)
@@ -239,7 +241,9 @@ class _Frames:
         else:
             self.interleaved = False
             self.src = x.contiguous().numpy().reshape(-1, h, w)  # (N * C, H, W)
-        self.dst = np.empty_like(self.src)
+        # allocate=False: the caller sets dst to an array it builds (an unused clip-sized buffer
+        # still costs the allocator, and can make the next call's output fresh memory).
+        self.dst = np.empty_like(self.src) if allocate else self.src[:0]
 
     def __len__(self) -> int:
         return self.src.shape[0]
@@ -879,7 +883,7 @@ def _shear_opencv(
     tol = 1e-4 * max(1.0, max(h, w) / 256)  # float32 noise, as in _exact_ties
     tied = np.flatnonzero((np.abs(offset - np.floor(offset) - 0.5) < tol).any(axis=1))
     shift = shift.astype(np.int64)
-    frames = _Frames(video)
+    frames = _Frames(video, allocate=vertical)  # ShearX builds its output by one gather
     if not vertical:
         which = np.empty(frames.num_frames, dtype=np.int64)
         for k, group in enumerate(groups.values()):

@@ -19,7 +19,10 @@ same pipeline with DVC's own pieces and its own rules, only concurrently:
    ``dvc repro`` has nothing to do.
 
 After a failed stage nothing new starts; the stages already running finish and what succeeded
-is recorded, so the next ``make repro`` resumes there. Concurrency: on a GPU node one stage per
+is recorded, so the next ``make repro`` resumes there. With ``keep_going`` (``--keep-going``,
+``make repro KEEP_GOING=1``; DVC's ``dvc repro --keep-going``, make's ``-k``) every stage that
+does not depend on a failed one still runs: a failed run of a multi-day matrix then costs only
+its own descendants. Concurrency: on a GPU node one stage per
 visible GPU, each pinned to its own device (``CUDA_VISIBLE_DEVICES``); on CPU
 ``cores ÷ profile.threads``. To
 spread the run matrix over several nodes that share the repository (a network file system),
@@ -301,6 +304,7 @@ def repro(
     jobs: int | None = None,
     shard: str | None = None,
     dry: bool = False,
+    keep_going: bool = False,
     echo: Callable[[str], None] = print,
 ) -> list[StageResult]:
     """Reproduce the DVC pipeline at ``root`` with independent stages running concurrently.
@@ -318,15 +322,17 @@ def repro(
             spreading the run matrix over ``n`` nodes that share the repository.
         dry: only print the stages DVC sees as changed now (stages downstream of them rerun
             too when their inputs change).
+        keep_going: after a failure, go on with every stage that does not depend on a failed
+            one (default: start nothing new).
         echo: where progress lines go.
 
     Returns:
         One :class:`StageResult` per stage run, in completion order.
 
     Raises:
-        RuntimeError: a stage failed (the message names it and its log; nothing downstream of
-            it starts, the stages already running finish, and those that succeeded are
-            recorded in ``dvc.lock``).
+        RuntimeError: a stage failed (the message names it and its log, and how many stages
+            were not started; nothing downstream of it starts, the stages already running
+            finish, and those that succeeded are recorded in ``dvc.lock``).
     """
     from concurrent.futures import FIRST_COMPLETED, wait
 
@@ -398,7 +404,8 @@ def repro(
         failed: list[StageResult] = []
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             while True:
-                ready = [] if failed else [a for a in waiting if upstream[a] <= finished]
+                stopped = bool(failed) and not keep_going
+                ready = [] if stopped else [a for a in waiting if upstream[a] <= finished]
                 while ready:
                     with repo.lock:
                         changed = [a for a in ready if by_name[a].changed()]
@@ -410,7 +417,7 @@ def repro(
                 # Start only into free slots, so a stage that becomes ready later (robustness,
                 # after the Table 2-5 runs) still goes before the runs of lower priority.
                 queued.sort(key=lambda a: (-priority[a], a))
-                while queued and len(running) < jobs and not failed:
+                while queued and len(running) < jobs and not stopped:
                     stage = by_name[queued.pop(0)]
                     with repo.lock:  # DVC's rule: outputs go before a stage runs (not
                         stage.remove_outs(ignore_remove=False, force=False)  # `persist` ones)
@@ -437,16 +444,20 @@ def repro(
                     record()
         record()
     if failed:
+        not_started = len(waiting) + len(queued)
         raise RuntimeError(
             "stage(s) failed: "
             + ", ".join(f"{r.name} (exit {r.returncode}, log {r.log})" for r in failed)
-            + "; the other stages are recorded, rerun to continue"
+            + f"; {not_started} stage(s) not started"
+            + (" (all downstream of a failure)" if keep_going else "")
+            + "; the stages that finished are recorded, rerun to continue"
         )
     return results
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m tempaug.pipeline.parallel [--jobs N] [--shard k/n] [--dry]``."""
+    """Command line: ``python -m tempaug.pipeline.parallel [--jobs N] [--shard k/n] [--dry]
+    [--keep-going]``."""
     ap = argparse.ArgumentParser(
         prog="python -m tempaug.pipeline.parallel",
         description="dvc repro with independent stages running concurrently (make repro).",
@@ -454,6 +465,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=None, help="stages at a time (default: auto)")
     ap.add_argument("--shard", default=None, help="k/n: this node's share of the runs")
     ap.add_argument("--dry", action="store_true", help="list the stages that would run")
+    ap.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="after a failure, run every stage that does not depend on a failed one",
+    )
     ap.add_argument("--root", default=".", help="repository root (default: .)")
     ap.add_argument(
         "--times",
@@ -464,7 +480,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     t0 = time.perf_counter()
     jobs = args.jobs if args.jobs is not None else default_jobs(args.root)[0]
     try:
-        results = repro(args.root, jobs=args.jobs, shard=args.shard, dry=args.dry)
+        results = repro(
+            args.root,
+            jobs=args.jobs,
+            shard=args.shard,
+            dry=args.dry,
+            keep_going=args.keep_going,
+        )
     except (RuntimeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
