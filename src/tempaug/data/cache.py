@@ -5,7 +5,7 @@ converting to RGB: about half of a batch-32 step of the synthetic profile, where
 read once per epoch). The cache decodes a video in full the first time it is asked for at a given
 output size and answers later requests by indexing that buffer. The frames are the ones
 :meth:`tempaug.data.video.VideoReader.read` returns for the same request (same decoder, same
-libswscale resize per frame), so a dataset gives the same clips with and without the cache.
+resize), so a dataset gives the same clips with and without the cache.
 
 Memory is bounded by ``max_bytes``: once full, new (video, size) pairs are decoded per request as
 without a cache (nothing is evicted, so what is cached stays cached). Scale jitter multiplies the
