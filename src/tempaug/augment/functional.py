@@ -856,9 +856,11 @@ def _shear_opencv(
     output row ``y`` of a ShearX at ``x + round(s y + c)`` (ShearY: column ``x`` at
     ``y + round(s x + c)``), ``fill`` where that leaves the frame. The integer shift of every line
     is computed once per distinct value (float64; exact wherever the source coordinate is not
-    within float32 noise of a half-pixel tie) and applied as one ``cv2.remap`` gather per image
-    with integer maps. Values with a near-tie line take torchvision's own picks for the whole
-    frame (:func:`_nearest_source_maps`: its float32 grid decides ties, also column by column).
+    within float32 noise of a half-pixel tie). ShearX applies them as one row gather for the
+    whole clip (:func:`_shear_rows`), ShearY as one ``cv2.remap`` per image with integer maps.
+    Values with a near-tie line take torchvision's own picks (:func:`_shear_picks`: its float32
+    grid decides ties, also column by column): ShearY remaps with them, ShearX rewrites the pixels
+    where they differ from the plain shift (:func:`_row_patch`).
     """
     c, h, w = video.shape[-3:]
     groups: dict[float, list[int]] = {}  # distinct value -> its frames
@@ -931,11 +933,11 @@ def _shear_rows(
 
     Every output row is one window of ``W`` pixels of the flat source buffer (a strided view), so
     one NumPy gather copies all rows of all images; the part of each row that came from outside
-    its own source row is then overwritten with ``fill`` by one 1-D scatter of whole pixels. No
-    step loops over distinct shifts, and nothing but the output is allocated at the clip's size
-    (fresh memory costs page faults on every call). Distinct values with torchvision picks
-    ``picks[k]`` ``(2, H, W)`` (near-tie rows, see :func:`_shear_opencv`) get the pixels where
-    those differ from the plain shift rewritten from the picks.
+    its own source row is then overwritten with ``fill``, one indexed slice assignment per
+    distinct shift. Nothing but the output is allocated at the clip's size (fresh memory costs
+    page faults on every call). Distinct values with near-tie rows carry ``patches[k]``
+    (:func:`_row_patch`): the pixels where torchvision's picks differ from the plain shift,
+    rewritten by :func:`_patch_rows`.
     """
     images, h, w = frames.src.shape[:3]
     per_frame = images // frames.num_frames
