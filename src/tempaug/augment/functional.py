@@ -4,10 +4,10 @@ These are the operations of RandAugment-T (paper Section 3.1, Fig. 2; Section 4.
 value that may change from frame to frame. Every kernel reproduces, frame by frame, the operation
 that ``torchvision.transforms.v2.RandAugment`` applies to a tensor for the same value (nearest
 interpolation, same fill): ``out[..., t, :, :, :] == torchvision_op(video[..., t, :, :, :], value[t])``
-up to a mean absolute difference of at most 1 on the uint8 scale (in practice far less: ShearX and
-TranslateX/Y are bit-exact, and so is every frame whose source coordinates hit half-pixel ties;
-elsewhere ``cv2.warpAffine`` (ShearY, Rotate) can round a source coordinate that lies within
-1/1000 of a pixel centre boundary differently).
+up to a mean absolute difference of at most 1 on the uint8 scale (in practice far less: ShearX,
+ShearY and TranslateX/Y are bit-exact at every value, and so is every frame whose source
+coordinates hit half-pixel ties; elsewhere ``cv2.warpAffine`` (Rotate) can round a source
+coordinate that lies within 1/1000 of a pixel centre boundary differently).
 
 Layout and types:
     ``video`` is ``(..., T, C, H, W)`` — any leading dims, frames are the last leading dim — uint8 in
@@ -25,9 +25,10 @@ Backends:
     ``backend="torch"`` is batched PyTorch over all frames and clips (one ``grid_sample`` call for
     the geometric operations), for any device and dtype: the GPU path. ``backend="opencv"`` runs
     OpenCV per frame (``cv2.LUT``, ``cv2.warpAffine`` nearest, ``cv2.filter2D``, ``cv2.addWeighted``,
-    ``cv2.calcHist``; slice copies for TranslateX/Y and ShearX, whose rows move by whole
-    pixels; torchvision's own nearest picks through ``cv2.remap`` where source coordinates hit
-    half-pixel ties) on CPU uint8 videos with 1 or 3 channels: on one CPU thread it is faster
+    ``cv2.calcHist``; slice copies for TranslateX/Y, one row gather for ShearX and integer
+    ``cv2.remap`` maps for ShearY, whose lines move by whole pixels; torchvision's own nearest
+    picks where source coordinates hit half-pixel ties) on CPU uint8 videos with 1 or 3
+    channels: on one CPU thread it is faster
     than per-frame PIL for every operation and much faster than torch's uint8 kernels (measured in
     ``results/benchmarks/augment.md`` by ``benchmarks/augment.py``). It reads decoder clips —
     ``(T, H, W, C)`` arrays viewed as ``(T, C, H, W)``, i.e. channels-last strides — without
