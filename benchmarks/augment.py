@@ -243,13 +243,18 @@ def torchvision_op(op: str, video: torch.Tensor, v: float) -> torch.Tensor:
 Call = tuple[Any, ...]  # (fn, *args): a callable, then its positional arguments
 
 
-def median_ms(runs: int, calls: dict[str, Call]) -> dict[str, tuple[float, float]]:
+#: Up to this many calls, :func:`median_ms` cycles through every order (4! = 24).
+MAX_PERMUTED = 4
+
+
+def median_ms(runs: int, calls: dict[Any, Call]) -> dict[Any, tuple[float, float]]:
     """Medians of the wall time and of this thread's CPU time of each call, in milliseconds.
 
     The calls are timed in turn (after one warm-up each), so a burst of load from other processes
     hits every implementation alike, and the order cycles through the permutations, so each one
     follows each other one about equally often (a call that runs right after a large-memory call
-    finds cold caches and freshly unmapped memory). Everything runs on the calling thread (one
+    finds cold caches and freshly unmapped memory; with more than :data:`MAX_PERMUTED` calls,
+    a new seeded order every round). Everything runs on the calling thread (one
     torch/OpenCV thread; PIL is single-threaded), so the CPU time is the same work without the
     time other processes hold the core.
     """
@@ -257,7 +262,11 @@ def median_ms(runs: int, calls: dict[str, Call]) -> dict[str, tuple[float, float
         fn(*args)  # warm-up (allocations, lazy imports)
     wall: dict[str, list[float]] = {name: [] for name in calls}
     cpu: dict[str, list[float]] = {name: [] for name in calls}
-    orders = list(itertools.permutations(calls))
+    names = list(calls)
+    if len(names) <= MAX_PERMUTED:
+        orders = list(itertools.permutations(names))
+    else:  # too many permutations (the 31 bins of a sweep): a new seeded shuffle every round
+        orders = [random.Random(k).sample(names, len(names)) for k in range(runs)]
     for k in range(runs):
         for name in orders[k % len(orders)]:
             fn, *args = calls[name]
@@ -412,7 +421,9 @@ def magnitude_sweep(clip: torch.Tensor, runs: int) -> list[dict[str, object]]:
             )
             for b in range(NUM_BINS)
         ]
-        wall, cpu = _sweep_times(clip, op, values, runs)
+        times = median_ms(runs, {b: (taf.apply_op, clip, op, v) for b, v in enumerate(values)})
+        wall = [times[b][0] for b in range(NUM_BINS)]
+        cpu = [times[b][1] for b in range(NUM_BINS)]
         row: dict[str, object] = {"op": op, "frames": frames}
         for key, times in (("", wall), ("cpu_", cpu)):
             med = statistics.median(times)
@@ -431,30 +442,6 @@ def magnitude_sweep(clip: torch.Tensor, runs: int) -> list[dict[str, object]]:
             flush=True,
         )
     return rows
-
-
-def _sweep_times(
-    clip: torch.Tensor, op: str, values: list[float], runs: int
-) -> tuple[list[float], list[float]]:
-    """Median wall and CPU ms of ``apply_op`` at each value: one warm-up pass over the values,
-    then ``runs`` rounds that visit them in a new (seeded) order each, so the cold caches and
-    fresh memory after the previous op's sweep do not all fall on the first bin."""
-    for v in values:
-        taf.apply_op(clip, op, v)
-    wall: list[list[float]] = [[] for _ in values]
-    cpu: list[list[float]] = [[] for _ in values]
-    order = list(range(len(values)))
-    for r in range(runs):
-        random.Random(r).shuffle(order)
-        for b in order:
-            start, start_cpu = time.perf_counter(), time.thread_time()
-            taf.apply_op(clip, op, values[b])
-            cpu[b].append(time.thread_time() - start_cpu)
-            wall[b].append(time.perf_counter() - start)
-    return (
-        [statistics.median(w) * 1e3 for w in wall],
-        [statistics.median(c) * 1e3 for c in cpu],
-    )
 
 
 def _apply_torch(video: torch.Tensor, op: str, values: torch.Tensor) -> torch.Tensor:
