@@ -246,11 +246,13 @@ def test_cpu_slots_pass_their_share_of_the_cores(tmp_path: Path, monkeypatch):
     slots.put(None)
     lines: list[str] = []
     stage = SimpleNamespace(name="s", cmd=cmd)
-    assert parallel._run_one(stage, tmp_path, tmp_path, slots, lines.append, 3).ok
+    env = parallel._stage_env(3)
+    assert parallel._run_one(stage, tmp_path, tmp_path, slots, lines.append, env).ok
     assert "[s] 3" in lines
     monkeypatch.setenv("OMP_NUM_THREADS", "7")  # the caller's own setting wins
     lines.clear()
-    assert parallel._run_one(stage, tmp_path, tmp_path, slots, lines.append, 3).ok
+    env = parallel._stage_env(3)
+    assert parallel._run_one(stage, tmp_path, tmp_path, slots, lines.append, env).ok
     assert "[s] 7" in lines
 
 
@@ -267,3 +269,53 @@ def test_keep_going_runs_what_does_not_depend_on_the_failure(project: Path, keep
     assert ("1 stage(s) not started" if keep_going else "2 stage(s) not started") in str(err.value)
     status = dvc(project, "status")
     assert ("run@c:" in status) != keep_going  # c recorded only when it ran
+
+
+NOTEBOOK_YAML = """\
+stages:
+  notebook:
+    cmd: {python} -m papermill --log-level WARNING nb.ipynb out.ipynb
+    deps:
+      - nb.ipynb
+    outs:
+      - out.ipynb:
+          cache: false
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux fork server")
+@pytest.mark.parametrize("warm", [True, False])
+def test_notebook_stages_get_kernels_from_the_warm_server(project: Path, warm: bool):
+    import json
+
+    import nbformat
+
+    (project / "dvc.yaml").write_text(NOTEBOOK_YAML.format(python=sys.executable))
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+    }
+    # a module only the server imports (its preload below): in sys.modules only when forked
+    nb.cells = [nbformat.v4.new_code_cell("import sys\nprint('xml.dom.minidom' in sys.modules)")]
+    nbformat.write(nb, project / "nb.ipynb")
+    lines: list[str] = []
+    results = parallel.repro(
+        project,
+        jobs=1,
+        warm_kernels=warm,
+        kernel_preload=["ipykernel.kernelapp", "xml.dom.minidom"],
+        echo=lines.append,
+    )
+    assert [r.ok for r in results] == [True]
+    out = json.loads((project / "out.ipynb").read_text(encoding="utf-8"))
+    assert "".join(out["cells"][0]["outputs"][0]["text"]) == f"{warm}\n"
+    assert any(line.startswith("kernel server ready") for line in lines) == warm
+    assert "Data and pipelines are up to date." in dvc(project, "status")
+    import psutil
+
+    # the server (a child of this process) is gone
+    assert not [
+        p
+        for p in psutil.Process().children(recursive=True)
+        if "warm_kernel" in " ".join(p.cmdline())
+    ]
