@@ -18,7 +18,7 @@ from tempaug.pipeline.executed import clean_notebook
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux fork server")
 
 #: A light preload for the tests (the real one imports torch and the pipeline: seconds).
-PRELOAD = "ipykernel.kernelapp,json"
+PRELOAD = "ipykernel.kernelapp,json,pandas"
 
 NOTEBOOK = [
     ("x = 1", ["parameters"]),
@@ -29,6 +29,12 @@ NOTEBOOK = [
         [],
     ),
     ("import matplotlib\nprint(matplotlib.get_backend())", []),
+    # pandas decides at import how many columns a repr shows (not inside a kernel: the
+    # terminal's width); imported by the server, it must still show a kernel's repr
+    (
+        "import pandas as pd\npd.DataFrame([range(30)] * 3, columns=[f'column_{i}' for i in range(30)])",
+        [],
+    ),
     ("print(os.getppid())", []),
 ]
 
@@ -117,11 +123,12 @@ def test_forked_kernel_runs_a_notebook_as_the_standard_kernel_does(server, tmp_p
     cold = _papermill(src, tmp_path / "cold.ipynb", standard_env)
     assert cold.returncode == 0, cold.stderr
     warm_cells, cold_cells = _outputs(tmp_path / "warm.ipynb"), _outputs(tmp_path / "cold.ipynb")
-    texts = [_text(o[0]) for _, o, _ in warm_cells[-3:]]
+    env_out, backend, frame, parent = (o[0] for _, o, _ in warm_cells[-4:])
     # parameters, environment, working directory, argv and sys.path as in a fresh kernel
-    assert texts[0] == f"42 seen {tmp_path.name}\nTrue True\n"
-    assert texts[1] == "module://matplotlib_inline.backend_inline\n"
-    assert texts[2] == f"{proc.pid}\n"  # forked by the server
+    assert _text(env_out) == f"42 seen {tmp_path.name}\nTrue True\n"
+    assert _text(backend) == "module://matplotlib_inline.backend_inline\n"
+    assert "column_29" in "".join(frame["data"]["text/plain"])  # a kernel's 20 columns: 0-9, 20-29
+    assert _text(parent) == f"{proc.pid}\n"  # forked by the server
     assert _text(cold_cells[-1][1][0]) != f"{proc.pid}\n"
     assert warm_cells[:-1] == cold_cells[:-1]
     meta = [
@@ -163,7 +170,7 @@ def test_without_a_server_the_launcher_is_the_standard_kernel(tmp_path):
     src = _notebook(tmp_path / "nb.ipynb")
     out = _papermill(src, tmp_path / "out.ipynb", env)
     assert out.returncode == 0, out.stderr
-    assert _text(_outputs(tmp_path / "out.ipynb")[-3][1][0]).startswith("42 seen ")
+    assert _text(_outputs(tmp_path / "out.ipynb")[-4][1][0]).startswith("42 seen ")
 
 
 def _alive(pid: int) -> bool:

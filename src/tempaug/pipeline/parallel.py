@@ -20,7 +20,8 @@ same pipeline with DVC's own pieces and its own rules, only concurrently:
 
 Notebook stages get kernels forked from one server that has imported the pipeline once
 (:mod:`tempaug.pipeline.warm_kernel`; the stages' commands are unchanged, ``--standard-kernels``
-turns it off): about 5 s less per stage than a fresh kernel's start and imports.
+turns it off): 3.7 s less per notebook stage than a fresh kernel's start and imports
+(``benchmarks/pipeline.py``).
 
 After a failed stage nothing new starts; the stages already running finish and what succeeded
 is recorded, so the next ``make repro`` resumes there. With ``keep_going`` (``--keep-going``,

@@ -2,10 +2,10 @@
 
 Every notebook stage is one ``papermill`` command, and every one starts a fresh IPython kernel
 that imports ipykernel, torch, torchvision, pytorchvideo, pandas, matplotlib and ``tempaug``
-before its first cell does any work. Measured on an idle 2-core machine
-(``results/benchmarks/pipeline.md``): papermill on a notebook that only does the run notebook's
-imports takes 7.0 s with a fresh kernel and 1.9 s with a forked one; a whole training stage
-(``ucf101_val@baseline``, three seeds) spends 7.0 s and 2.7 s outside ``fit``. The idea is
+before its first cell does any work. Measured on an idle 2-core machine: papermill on a
+notebook that only does the run notebook's imports takes 5.6 s with a fresh kernel and 1.8 s
+with a forked one (``benchmarks/pipeline.py``); a whole training stage (``ucf101_val@baseline``,
+three seeds, run alone) spent 7.0 s and 2.7 s outside ``fit``. The idea is
 that of :mod:`multiprocessing`'s forkserver, applied to the kernels:
 
 * :func:`serve` (``python -m tempaug.pipeline.warm_kernel serve --socket PATH``) imports
@@ -30,8 +30,11 @@ no CUDA context, no random draw; the child reseeds NumPy's legacy global generat
 as a fresh process would (the standard library's ``random`` reseeds itself after a fork). The
 imports saw the server's environment, so a kernel whose environment differs outside
 :data:`LATE_ENV` is started the standard way instead (the launcher says which variables
-differ). ``ucf101_val@baseline`` run both ways wrote byte-identical run files and executed
-notebook; ``tests/test_pipeline_warm_kernel.py`` compares a notebook's outputs through both.
+differ), and what a preloaded module decided at import from not being inside a kernel is set
+as a kernel would have it (:func:`_as_imported_in_a_kernel`: pandas' ``display.max_columns``).
+``make repro`` with forked kernels reproduced every run file and table of a repro with fresh
+kernels on the same CPU type byte for byte; ``tests/test_pipeline_warm_kernel.py`` compares a notebook's
+outputs (DataFrame reprs, matplotlib backend, environment, argv) through both.
 
 If a launcher dies (jupyter_client kills a kernel that does not shut down), the server kills
 that kernel; if the server is stopped, it kills every kernel it started, and a kernel dies with
@@ -331,6 +334,7 @@ class KernelServer:
             sys.argv = [_IPYKERNEL_LAUNCHER or sys.argv[0], *request["argv"]]
             if "numpy" in sys.modules:  # fresh legacy global state, as in a new process
                 sys.modules["numpy"].random.seed()
+            _as_imported_in_a_kernel()
             from ipykernel import kernelapp
 
             kernelapp.IPKernelApp.launch_instance(argv=_kernel_argv(request))
@@ -391,6 +395,19 @@ def _kernel_argv(request: dict[str, Any]) -> list[str]:
         if env.get(var):
             argv.append(f"--IPKernelApp.{trait}={int(env[var])}")
     return argv
+
+
+def _as_imported_in_a_kernel() -> None:
+    """Undo what the preloaded modules decided at import from not running inside a kernel.
+
+    pandas registers ``display.max_columns`` as 0 (fit the terminal's width) when imported
+    outside a Jupyter kernel and 20 inside one (``pandas.core.config_init.is_terminal``), which
+    changes every DataFrame's text repr in an executed notebook. The kernel's value is set here.
+    (``MPLBACKEND``, matplotlib's other import-time choice, is set before the imports.)
+    """
+    pandas = sys.modules.get("pandas")
+    if pandas is not None:
+        pandas.set_option("display.max_columns", 20)
 
 
 def _kill_group(pid: int) -> None:
