@@ -128,6 +128,19 @@ def test_collect_runs_reads_records_from_disk(tmp_path):
         T.collect_runs(tmp_path)
 
 
+def test_collect_runs_leaves_out_a_record_removed_while_listing(tmp_path, monkeypatch):
+    # make repro removes a stage's run folders when it starts, possibly while a table reads
+    for seed in (0, 1):
+        run = tmp_path / "ucf101_val" / "baseline" / f"seed{seed}"
+        run.mkdir(parents=True)
+        (run / "run.json").write_text(json.dumps(rec("ucf101_val", "baseline", seed=seed)))
+    gone = tmp_path / "ucf101_val" / "cutmix" / "seed0" / "run.json"
+    listing = [*sorted(tmp_path.rglob("run.json")), gone]  # listed, then removed
+    monkeypatch.setattr(type(tmp_path), "rglob", lambda self, pattern: iter(listing))
+    df = T.collect_runs(tmp_path)
+    assert sorted(df["seed"]) == [0, 1]
+
+
 def test_collect_runs_validates_records():
     with pytest.raises(ValueError, match="benchmark"):
         T.collect_runs(records=[rec("kinetics", "baseline")])

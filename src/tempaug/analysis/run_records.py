@@ -147,6 +147,11 @@ def collect_runs(
         ValueError: neither/both of ``root`` and ``records`` given, a record is malformed (the
             message names the file and field), or two records share a ``run_id``.
         FileNotFoundError: ``root`` does not exist.
+
+    A record that disappears between listing and reading is left out: ``make repro`` removes a
+    stage's run folders when that stage starts again, possibly beside this reader; the runs a
+    table needs are its DVC dependencies, finished before it starts (and a missing one is an
+    error of the table builder, :class:`MissingRunsError`).
     """
     if (root is None) == (records is None):
         raise ValueError("collect_runs: give exactly one of 'root' or 'records'")
@@ -158,6 +163,8 @@ def collect_runs(
         for path in sorted(root.rglob(filename)):
             try:
                 rec = json.loads(path.read_text())
+            except FileNotFoundError:  # removed since the listing: a stage rerunning beside us
+                continue
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{path}: not valid JSON ({exc})") from exc
             if not isinstance(rec, dict):
@@ -166,7 +173,10 @@ def collect_runs(
             rec.setdefault("run_id", str(path.parent.relative_to(root)))
             if rec.get("scores_path"):
                 rec["scores_path"] = str(path.parent / str(rec["scores_path"]))
-            recs.append(_with_metrics(rec, path.parent))
+            try:
+                recs.append(_with_metrics(rec, path.parent))
+            except FileNotFoundError:
+                continue
         records = recs
     df = _run_frame(records)
     dup = df["run_id"].duplicated(keep=False)
