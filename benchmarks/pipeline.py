@@ -70,33 +70,19 @@ def _notebook(path: Path, source: str) -> Path:
 
 def kernel_starts(tmp: Path, papermill: list[str], repeats: int) -> tuple[float, float, float]:
     """papermill on the imports notebook: fresh kernel, forked kernel (seconds, medians) and
-    the server's own start (its imports, once per ``make repro``)."""
-    from tempaug.pipeline import warm_kernel
+    the server's own start (its imports, once per ``make repro``), with the server exactly as
+    ``make repro`` starts it."""
+    from tempaug.pipeline.parallel import _kernel_server
 
     _notebook(tmp / "imports.ipynb", RUN_IMPORTS)
     cmd = [*papermill[:-2], "imports.ipynb", "out.ipynb"]
     standard = _median_time(cmd, repeats, tmp)
     env = dict(os.environ)
-    env["JUPYTER_PATH"] = str(warm_kernel.write_kernel_spec(tmp / "jupyter"))
-    env[warm_kernel.ENV_SERVER] = str(tmp / "server.sock")
-    ready = tmp / "ready"
-    serve_args = ["--socket", env[warm_kernel.ENV_SERVER], "--ready", str(ready)]
+    (tmp / "scratch" / "logs").mkdir(parents=True)  # the runner's log folder
     t0 = time.perf_counter()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tempaug.pipeline.warm_kernel", "serve", *serve_args],
-        env=env,
-        cwd=tmp,
-    )
-    try:
-        while not ready.exists():
-            if server.poll() is not None:
-                raise RuntimeError("the kernel server exited")
-            time.sleep(0.02)
+    with _kernel_server(tmp / "scratch", env, lambda _line: None):
         server_start = time.perf_counter() - t0
         forked = _median_time(cmd, repeats, tmp, env)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     return standard, forked, server_start
 
 
