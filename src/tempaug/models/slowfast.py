@@ -21,7 +21,7 @@ frames ``8t-2 … 8t+2``, i.e. input frames around ``16t``).
 
 pytorchvideo's default head pool is an ``AvgPool3d`` hard-wired to 8/32 frames at 224²; we use
 ``AdaptiveAvgPool3d((1, 1, 1))`` so any clip length divisible by ``alpha * fast_stride`` and any
-crop size ≥ 32 work (64×160² in the paper, 16×32² in the smoke preset).
+crop size ≥ 16 work (64×160² in the paper; below 32 px the last stage sees a 1×1 map).
 """
 
 from __future__ import annotations
@@ -213,7 +213,8 @@ def slowfast50(
     Args:
         num_classes: number of classes (101 for UCF-101, 51 for HMDB-51).
         clip_len: input clip length ``T``; must be a multiple of ``alpha * fast_stride``.
-        crop_size: input crop size (the network needs ≥ 32 for its 32× spatial stride).
+        crop_size: input crop size (≥ 16; with the 32× spatial stride and padded convolutions,
+            any crop up to 32 leaves the last stage a 1×1 map, which the adaptive head pools).
         alpha: fast/slow frame-rate ratio; also the fusion conv's temporal stride.
         fast_stride: temporal stride of the fast pathway on the input clip.
         beta_inv: fast pathway channel reduction (β = 1/beta_inv).
@@ -238,7 +239,7 @@ def slowfast50(
     _check_int("fusion_kernel_size", fusion_kernel_size, minimum=1)
     _check_int("fusion_channel_ratio", fusion_channel_ratio, minimum=1)
     _check_int("width", width, minimum=1)
-    _check_int("crop_size", crop_size, minimum=32)
+    _check_int("crop_size", crop_size, minimum=16)
     _check_int("clip_len", clip_len, minimum=1)
     if fusion_kernel_size % 2 != 1:
         raise ValueError(f"fusion_kernel_size must be odd, got {fusion_kernel_size}")
@@ -306,7 +307,7 @@ def slowfast_smoke(
     Args:
         num_classes: number of classes.
         clip_len: input clip length (multiple of 16 with the default strides).
-        crop_size: input crop size (≥ 32).
+        crop_size: input crop size (≥ 16).
         depth: ResNet depth.
         width: slow stem channels (multiple of ``beta_inv``).
         **kwargs: any other :func:`slowfast50` argument.
