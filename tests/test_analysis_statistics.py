@@ -154,3 +154,34 @@ def test_test_name_is_the_caption_string():
     assert "paired hierarchical bootstrap" in S.PAIRED_TEST and "2000 draws" in S.PAIRED_TEST
     assert "two-sided" in S.PAIRED_TEST and "α = 0.05" in S.PAIRED_TEST
     assert S.N_BOOT == 2000 and S.ALPHA == 0.05
+
+
+def test_holm_adjust_matches_the_step_down_definition():
+    from tempaug.analysis.statistics import holm_adjust
+
+    p = [0.01, 0.04, 0.03, float("nan"), 0.5]
+    # m = 4 finite: sorted 0.01, 0.03, 0.04, 0.5 → ×4, ×3, ×2, ×1, running max, capped at 1
+    expected = [0.04, 0.09, 0.09, float("nan"), 0.5]
+    np.testing.assert_allclose(holm_adjust(p), expected, equal_nan=True)
+    assert np.isnan(holm_adjust([float("nan")])).all()
+    np.testing.assert_allclose(holm_adjust([0.3, 0.6]), [0.6, 0.6])  # capped and monotone
+    with pytest.raises(ValueError, match="p-values"):
+        holm_adjust([0.2, 1.5])
+
+
+def test_rendered_tables_carry_holm_columns_and_count_comparisons():
+    from tempaug.analysis.rendering import _multiplicity, with_holm
+
+    data = pd.DataFrame(
+        {
+            "method": ["Baseline", "A", "B", "C"],
+            "p_vs_baseline": [np.nan, 0.001, 0.02, 0.04],
+            "p_vs_counterpart": [np.nan, np.nan, 0.01, np.nan],
+        }
+    )
+    out = with_holm(data)
+    np.testing.assert_allclose(out["p_holm_vs_baseline"], [np.nan, 0.003, 0.04, 0.04])
+    note = _multiplicity(3, out)
+    assert "3 against the baseline, 3 significant after Holm (A, B, C)" in note
+    assert "1 against a spatial counterpart, 1 significant after Holm (B)" in note
+    assert list(data.columns) == ["method", "p_vs_baseline", "p_vs_counterpart"]  # not mutated

@@ -44,6 +44,7 @@ __all__ = [
     "compare",
     "correctness",
     "estimate",
+    "holm_adjust",
     "nan_estimate",
 ]
 
@@ -273,3 +274,25 @@ def compare(
 def nan_estimate(n_replicates: int = 0) -> Estimate:
     """An :class:`Estimate` with NaN numbers (a cell whose runs have no per-video scores)."""
     return Estimate(math.nan, math.nan, math.nan, n_replicates, 0, "no per-video scores")
+
+
+def holm_adjust(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values (Holm 1979), controlling the family-wise error rate.
+
+    The ``m`` finite p-values are sorted, the ``i``-th smallest multiplied by ``m - i`` (0-based),
+    made monotone by a running maximum and capped at 1; a comparison is significant after the
+    correction when its adjusted p is ≤ α. NaN entries (no comparison made) stay NaN and do not
+    count in ``m``.
+    """
+    p = np.asarray(p_values, dtype=np.float64)
+    out = np.full(p.shape, np.nan)
+    finite = np.flatnonzero(np.isfinite(p))
+    if finite.size == 0:
+        return out
+    if ((p[finite] < 0) | (p[finite] > 1)).any():
+        raise ValueError(f"p-values must be in [0, 1], got {p[finite].tolist()}")
+    order = finite[np.argsort(p[finite], kind="stable")]
+    m = order.size
+    adjusted = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    out[order] = np.minimum(adjusted, 1.0)
+    return out
