@@ -90,3 +90,20 @@ def test_learning_curve_and_atomic_save(tmp_path):
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["curve.jpg", "curve.png"]
     with pytest.raises(ValueError, match="epoch"):
         learning_curve(history.drop(columns="epoch"))
+
+
+def test_replicate_curves_draw_mean_and_band_of_train_and_eval():
+    h0 = pd.DataFrame({"epoch": [1, 2, 3], "train_top1": [10.0, 50.0, 90.0],
+                       "eval_top1": [10.0, 20.0, 30.0]})
+    h1 = h0.assign(train_top1=[20.0, 60.0, 100.0], eval_top1=[np.nan, np.nan, 40.0])
+    fig = gallery.replicate_curves({"seed0": h0, "seed1": h1}, chance=10.0, title="baseline")
+    ax = fig.axes[0]
+    lines = {ln.get_label(): ln for ln in ax.lines}
+    np.testing.assert_allclose(lines["training (running), mean of 2"].get_ydata(), [15, 55, 95])
+    # epochs where only one replicate evaluated keep that one; the mean ignores the missing
+    np.testing.assert_allclose(lines["evaluation set, mean of 2"].get_ydata(), [10, 20, 35])
+    assert "chance" in lines
+    with pytest.raises(ValueError, match="train_top1"):
+        gallery.replicate_curves({"s": h0.drop(columns="train_top1")})
+    with pytest.raises(ValueError, match="at least one"):
+        gallery.replicate_curves({})

@@ -168,7 +168,7 @@ class TestBuilder:
         [
             ({"num_classes": 1}, "num_classes"),
             ({"clip_len": 20}, "clip_len"),
-            ({"crop_size": 16}, "crop_size"),
+            ({"crop_size": 15}, "crop_size"),
             ({"depth": 34}, "depth"),
             ({"width": 12}, "width"),
             ({"dropout": 1.0}, "dropout"),
@@ -208,3 +208,12 @@ class TestCuda:
             assert half["logits"].dtype == torch.bfloat16
             assert half["slow"].dtype == torch.bfloat16
             torch.testing.assert_close(half["logits"].float().cpu(), ref, rtol=0.1, atol=0.1)
+
+
+def test_crops_below_32_reach_the_adaptive_head():
+    """Crops of 16–31 px leave the last stage a 1×1 map, which the adaptive head pools."""
+    from tempaug.models import build_model
+
+    model = build_model("slowfast_smoke", 5, width=4, alpha=4, beta_inv=2, crop_size=24)
+    out = model(torch.rand(2, 16, 3, 24, 24))
+    assert out.shape == (2, 5) and torch.isfinite(out).all()

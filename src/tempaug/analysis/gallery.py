@@ -30,6 +30,7 @@ __all__ = [
     "FIG4_METHODS",
     "clip_grid",
     "delta_vs_baseline",
+    "replicate_curves",
     "fig4_rows",
     "load_clip",
     "ramp_params",
@@ -221,6 +222,57 @@ def delta_vs_baseline(
         ax.legend(fontsize=7)
     if title:
         fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def replicate_curves(
+    histories: Mapping[str, pd.DataFrame], *, chance: float | None = None, title: str = ""
+):
+    """Training and evaluation top-1 per epoch over a configuration's replicates (one figure).
+
+    Draws, for ``train_top1`` (running training accuracy) and ``eval_top1`` (the evaluation set
+    during training, where recorded), the mean over the replicates with the min–max band, so a
+    reader sees whether the model memorises its training set and how far validation follows.
+
+    Args:
+        histories: replicate name (e.g. ``"seed0"``) → its ``history.csv``.
+        chance: draw a chance line at this accuracy (%).
+        title: figure title.
+
+    Raises:
+        ValueError: no history, or one without ``epoch`` / ``train_top1``.
+    """
+    from matplotlib.figure import Figure
+
+    if not histories:
+        raise ValueError("histories must hold at least one replicate's history")
+    for name, h in histories.items():
+        for col in ("epoch", "train_top1"):
+            if col not in h.columns:
+                raise ValueError(f"history {name!r} has no {col!r} column")
+    fig = Figure(figsize=(5.0, 3.0), layout="constrained")
+    ax = fig.subplots()
+    for col, label in (("train_top1", "training (running)"), ("eval_top1", "evaluation set")):
+        frames = [h.set_index("epoch")[col] for h in histories.values() if col in h.columns]
+        if not frames:
+            continue
+        table = pd.concat(frames, axis=1).apply(pd.to_numeric, errors="coerce")
+        table = table.dropna(how="all")
+        if table.empty:
+            continue
+        epochs = table.index.to_numpy()
+        line = ax.plot(epochs, table.mean(axis=1), label=f"{label}, mean of {table.shape[1]}")[0]
+        ax.fill_between(
+            epochs, table.min(axis=1), table.max(axis=1), alpha=0.2, color=line.get_color()
+        )
+    if chance is not None:
+        ax.axhline(chance, color="grey", linestyle=":", linewidth=1, label="chance")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("top-1 (%)")
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize=7, loc="upper left")
+    if title:
+        ax.set_title(title, fontsize=9)
     return fig
 
 

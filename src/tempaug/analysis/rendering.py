@@ -7,8 +7,9 @@ form (Markdown): our numbers and the paper's in separate, labelled columns. A ce
 (:mod:`tempaug.analysis.statistics`) — followed by :data:`MARK_BASELINE` when the method differs
 from the baseline and :data:`MARK_COUNTERPART` when it differs from its spatial counterpart
 (paired test, top-1). Every caption names the profile, the dataset (generated or real), the
-paper's table, the class count, the replicates, the test, and the baseline's train–evaluation gap
-(:func:`evidence`), as DESIGN.md's "honesty of results" asks. Top-5 columns are kept only where
+paper's table, the class count, the replicates, the test, how many comparisons it makes and which
+survive Holm's correction, and the baseline's train–evaluation gap (:func:`evidence`), so a
+reader can judge a number where it stands. Top-5 columns are kept only where
 top-5 chance (5/K) is below 50 %.
 """
 

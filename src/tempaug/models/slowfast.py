@@ -299,10 +299,10 @@ def slowfast_smoke(
 ) -> SlowFastVideoClassifier:
     """The smoke preset: :func:`slowfast50` with tiny clips, crops, depth and width.
 
-    Same pathway sampling as the paper (α = 8, fast stride 2 → 1 slow and 8 fast frames for a
-    16-frame clip), ResNet depth 18 (one bottleneck per stage) and a quarter of the width
-    (0.69 M parameters), so a CPU epoch over a few dozen clips takes seconds. Used by the default
-    (embedded) profile.
+    By default the paper's pathway sampling (α = 8, fast stride 2 → 1 slow and 8 fast frames
+    for a 16-frame clip), ResNet depth 18 (one bottleneck per stage) and a quarter of the width,
+    so a CPU epoch over a few dozen clips takes seconds. The synthetic profile of ``params.yaml``
+    sets its own width, α and β (``profile.train.model.kwargs``).
 
     Args:
         num_classes: number of classes.

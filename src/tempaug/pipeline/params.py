@@ -108,6 +108,18 @@ def check_params(params: Mapping[str, Any]) -> None:
         ra = _need(recipe, "randaug", f"recipes.{rname}.")
         if ra is not None:
             _need(ra, "mode", f"recipes.{rname}.randaug.")
+        unknown = set(recipe) - {"randaug", "mix", "eval_every"}
+        if unknown:
+            raise PipelineError(
+                f"params: recipes.{rname} has unknown keys {sorted(unknown)}; allowed: randaug, "
+                "mix, eval_every"
+            )
+        every = recipe.get("eval_every", 0)
+        if isinstance(every, bool) or not isinstance(every, int) or every < 0:
+            raise PipelineError(
+                f"params: recipes.{rname}.eval_every must be an int >= 0 (epochs between "
+                f"validations during training, 0: only the final evaluation), got {every!r}"
+            )
     exps = _need(params, "experiments", "")
     for bench, spec in exps.items():
         if bench not in BENCHMARK_DIRS:

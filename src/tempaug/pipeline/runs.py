@@ -210,7 +210,9 @@ def train_config(
     (Sec. 4.1: VIPriors train → validation, train+validation → test with
     ``profile.test_eval`` views; HMDB-51 train → test), the recipe's RandAugment-T range and
     N, M (the grid point, or ``profile.randaug``) and its deleting/mixing method with the
-    method's hyper-parameters (``params.yaml:methods``), the seed and ``out_dir``.
+    method's hyper-parameters (``params.yaml:methods``), the seed and ``out_dir``. A recipe's
+    ``eval_every`` (epochs) evaluates on the evaluation set during training too, for its learning
+    curve; the final multi-view evaluation is the same either way.
 
     Raises:
         PipelineError: unknown recipe, or a grid point on a recipe without RandAugment.
@@ -238,6 +240,8 @@ def train_config(
     values["data"] = data
     if spec.benchmark == "vipriors_test":
         values["eval"] = {**values.get("eval", {}), **profile["test_eval"]}
+    if recipe.get("eval_every"):  # a learning curve with the evaluation set (the baseline's)
+        values["eval"] = {**values.get("eval", {}), "every": int(recipe["eval_every"])}
     ra = recipe["randaug"]
     if ra is None:
         if spec.grid_point:
