@@ -30,7 +30,7 @@ import logging
 import shutil
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.optim.lr_scheduler import CosineAnnealingLR, LinearLR, LRScheduler, SequentialLR
 from tqdm import tqdm
 
+from tempaug.augment._labels import check_label_values, one_hot_unchecked
 from tempaug.train import distributed as D
 from tempaug.train.checkpoint import (
     atomic_write_text,
@@ -200,12 +201,14 @@ def training_batch(
         summing to 1.
     """
     x = prepare_clips(clips, device, data, randaugment=randaugment, generator=generator)
+    if labels.device.type == "cpu":  # validate while the values are still on the host
+        check_label_values(labels, num_classes)
     y = labels.to(device, non_blocking=True)
     targets = y
     if mixer is not None:
         x, targets = mixer(x, y, generator=generator)
     if targets.ndim == 1:
-        targets = _one_hot(targets, num_classes)
+        targets = one_hot_unchecked(targets, num_classes)
     return x, targets
 
 
@@ -213,11 +216,16 @@ def _derived_seed(*key: int) -> int:
     return int(np.random.SeedSequence(list(key)).generate_state(1, dtype=np.uint64)[0] >> 1)
 
 
-def _one_hot(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
-    # scatter instead of tempaug.augment.one_hot: no host sync on CUDA (labels come validated
-    # from the dataset), so the loop never waits for the device.
-    out = torch.zeros(labels.shape[0], num_classes, device=labels.device)
-    return out.scatter_(1, labels.long().unsqueeze(1), 1.0)
+def _host_checked(batches: Iterable[Any], num_classes: int) -> Iterator[Any]:
+    """Validate each batch's labels on the host, before ``device_batches`` moves them.
+
+    Mixing then uses the unchecked one-hot on the device (no ``labels.min()`` host sync).
+    """
+    for batch in batches:
+        labels = batch[1]
+        if isinstance(labels, torch.Tensor):
+            check_label_values(labels, num_classes)
+        yield batch
 
 
 def _table_fingerprint(table: Any) -> str | None:
@@ -535,7 +543,10 @@ class _Trainer:
         pending = None
         seen: list[torch.Tensor] = []
         bar = tqdm(
-            device_batches(self.train_loader if batches is None else batches, device),
+            device_batches(
+                _host_checked(self.train_loader if batches is None else batches, self.num_classes),
+                device,
+            ),
             total=self.steps_per_epoch if batches is None else None,
             desc=f"epoch {epoch + 1}",
             leave=False,
