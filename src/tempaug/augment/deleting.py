@@ -218,6 +218,7 @@ class _Erase:
             New clips (same shape, dtype, device), or ``(clips, labels)`` when labels are given.
         """
         clips = _check_clips(clips)
+        _check_fill(self.fill, clips.dtype)  # before anything is drawn
         params = self.sample_params(clips.shape, generator=generator)
         return self.apply(clips, labels, params)
 

@@ -507,6 +507,8 @@ class _Mix:
             ``(clips_out, targets)`` as in :meth:`apply`.
         """
         clips = _check_batch(clips, floating=self._kernel != "cut")
+        # Labels are checked before anything is drawn: the same error on every seed.
+        as_targets(labels, self.num_classes, clips.shape[0], smoothing=self.label_smoothing)
         params = self.sample_params(clips.shape, generator=generator)
         return self.apply(clips, labels, params)
 

@@ -378,6 +378,9 @@ class RandAugmentT(Transform):
                     "all videos in a sample must share (..., T) and (H, W) to share parameters, "
                     f"got shapes {tuple(first.shape)} and {tuple(other.shape)}"
                 )
+        for video in videos:  # value checks before anything is drawn (same error on every seed)
+            check_unit_range(video, "video")
+            check_fill_range(self.fill, video.dtype)
         num_clips = math.prod(first.shape[:-4])
         params = self.sample_params(num_clips, first.shape[-4], generator=generator)
         return {"params": params}
