@@ -4,7 +4,7 @@ Two measurements (paper Section 4.1 recipe, ``tempaug.train``):
 
 * **step overhead**: the trainer's own loop (``_Trainer._train_epoch``: uint8 → device →
   normalize → model → soft-target cross-entropy → backward → Adam → per-iteration LR scheduler,
-  metric accumulation, deferred NaN check, autocast + grad scaler on CUDA) fed with the same
+  metric accumulation, non-blocking NaN check, autocast + grad scaler on CUDA) fed with the same
   in-memory batch over and over, against a bare ``forward + backward + Adam step`` of the same
   model on the same (pre-normalized) tensors. ``overhead = trainer / bare`` (goal ≤ 1.05). The two
   are timed alternately (``--runs`` windows of ``--steps`` steps each, medians), so load drift on a
@@ -17,6 +17,11 @@ Two measurements (paper Section 4.1 recipe, ``tempaug.train``):
 Configurations: ``smoke`` (the default profile's ``slowfast_smoke``, 16×32² clips, batch 16) on
 CPU (with one torch thread and with all threads) and CUDA; ``paper`` (SlowFast-50, 64×160² clips, batch 16, bf16/fp16 autocast,
 ``channels_last_3d``) on CUDA only (a CPU step takes minutes).
+
+Each configuration is also timed with augmentation (``--augs``, default all of ``AUGS``): one
+method per family of paper Table 1 (deleting, cut-and-paste, blending, blending + cut) and
+RandAugment-T on the device batch, alone and before FrameCutMixUp; CPU rows always, CUDA rows
+when a GPU is present.
 
 Writes ``results/benchmarks/train.csv`` and ``train.md`` atomically; ``--quick`` (few steps,
 smoke only) writes ``train_quick.*`` instead. Run ``python benchmarks/train_step.py``
@@ -41,6 +46,7 @@ from typing import Any
 import torch
 from _common import cpu_name
 
+from tempaug.augment._labels import one_hot_unchecked
 from tempaug.data.splits import write_table
 from tempaug.data.synthetic import generate
 from tempaug.data.transforms import normalize
@@ -48,7 +54,7 @@ from tempaug.io import atomic_write_text
 from tempaug.train import TrainConfig
 from tempaug.train import distributed as D
 from tempaug.train.runtime import build_network
-from tempaug.train.trainer import _one_hot, _Trainer, soft_target_loss
+from tempaug.train.trainer import _Trainer, soft_target_loss
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH = 16
@@ -71,6 +77,24 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "frame_stride": 1,
         "video_size": 160,
         "frames": 64,
+    },
+}
+
+
+_RANDAUG_T = {"num_ops": 2, "magnitude": 9, "mode": "temporal+"}  # paper Table 2's best mode
+#: Augmentation rows (``aug`` section of the config): one per family of paper Table 1, and
+#: RandAugment-T (Section 3.1) on the device batch, alone and before a mixing method.
+AUGS: dict[str, dict[str, Any]] = {
+    "none": {},
+    "framecutout": {"mix": "framecutout"},  # deleting
+    "framecutmix": {"mix": "framecutmix"},  # cut-and-paste
+    "fademixup": {"mix": "fademixup"},  # blending
+    "framecutmixup": {"mix": "framecutmixup"},  # blending + cut-and-paste
+    "randaugt": {"randaugment": _RANDAUG_T, "augment_on": "device"},
+    "randaugt+framecutmixup": {
+        "randaugment": _RANDAUG_T,
+        "augment_on": "device",
+        "mix": "framecutmixup",
     },
 }
 
@@ -104,7 +128,12 @@ def make_dataset(root: Path, spec: dict[str, Any], num_videos: int) -> tuple[Pat
 
 
 def trainer_for(
-    spec: dict[str, Any], data: tuple[Path, Path, Path], out: Path, device: str, workers: int
+    spec: dict[str, Any],
+    data: tuple[Path, Path, Path],
+    out: Path,
+    device: str,
+    workers: int,
+    aug: str = "none",
 ) -> _Trainer:
     video_root, train_csv, val_csv = data
     cfg = TrainConfig.from_dict(
@@ -124,6 +153,7 @@ def trainer_for(
             "model": {"name": spec["model"]},
             "optim": {"epochs": 100, "batch_size": BATCH, "warmup_epochs": 1},
             "eval": {"every": 0},
+            "aug": AUGS[aug],
             "runtime": {"device": device, "progress": False},
         }
     )
@@ -151,7 +181,7 @@ def step_overhead(trainer: _Trainer, steps: int, runs: int) -> tuple[float, floa
     ).train()
     bare_opt = torch.optim.Adam(bare_model.parameters(), lr=1e-4, weight_decay=1e-5)
     x = normalize(clips.to(device), trainer.cfg.data.mean, trainer.cfg.data.std)
-    targets = _one_hot(labels.to(device), trainer.num_classes)
+    targets = one_hot_unchecked(labels.to(device), trainer.num_classes)
     amp = trainer.amp_dtype
     scaler = torch.amp.GradScaler(device.type, enabled=amp == torch.float16)
 
@@ -214,11 +244,15 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         loader_data = make_dataset(tmp_path, CONFIGS["smoke"], 32 if args.quick else 96)
         for device in devices:
             names = ["smoke"] if device == "cpu" or args.quick else ["smoke", "paper"]
+            names = [n for n in names if args.configs is None or n in args.configs]
             for threads in thread_settings(device, args):
                 torch.set_num_threads(threads)
                 for name in names:
-                    rows.append(measure(device, name, threads, tables, loader_data, tmp_path, args))
-                    print(rows[-1], flush=True)
+                    for aug in args.augs:
+                        rows.append(
+                            measure(device, name, threads, tables, loader_data, tmp_path, args, aug)
+                        )
+                        print(rows[-1], flush=True)
     torch.set_num_threads(default_threads)
     return rows
 
@@ -231,10 +265,11 @@ def measure(
     loader_data: tuple[Path, Path, Path],
     tmp_path: Path,
     args: argparse.Namespace,
+    aug: str = "none",
 ) -> dict[str, Any]:
     spec = CONFIGS[name]
-    print(f"[{device}, {threads} threads] {name}: step overhead", flush=True)
-    trainer = trainer_for(spec, tables, tmp_path / "out", device, workers=0)
+    print(f"[{device}, {threads} threads] {name}, aug {aug}: step overhead", flush=True)
+    trainer = trainer_for(spec, tables, tmp_path / "out", device, workers=0, aug=aug)
     loop_ms, bare_ms = step_overhead(trainer, args.steps, args.runs)
     row: dict[str, Any] = {
         "device": torch.cuda.get_device_name() if device == "cuda" else cpu_name(),
@@ -247,9 +282,10 @@ def measure(
         "bare_ms": round(bare_ms, 2),
         "trainer_ms": round(loop_ms, 2),
         "overhead": round(loop_ms / bare_ms, 3),
+        "aug": aug,
     }
     del trainer
-    if name == "smoke":
+    if name == "smoke" and aug == "none" and not args.no_wait:
         for workers in (0, 2):
             print(f"[{device}, {threads} threads] {name}: data wait, {workers} workers", flush=True)
             trainer = trainer_for(spec, loader_data, tmp_path / "out", device, workers)
@@ -275,6 +311,7 @@ COLUMNS = [
     "loaded_ms_w0",
     "wait_w2",
     "loaded_ms_w2",
+    "aug",
 ]
 
 
@@ -291,7 +328,7 @@ def write_md(path: Path, rows: list[dict[str, Any]], args: argparse.Namespace) -
     head = (
         "| device | config | batch × clip | amp | threads | bare step (ms) | trainer step (ms) "
         "| overhead | data wait, 0 workers | ms/step, 0 workers | data wait, 2 workers "
-        "| ms/step, 2 workers |"
+        "| ms/step, 2 workers | augmentation |"
     )
     lines = [
         "# Training step: trainer overhead and data-loader wait"
@@ -303,17 +340,20 @@ def write_md(path: Path, rows: list[dict[str, Any]], args: argparse.Namespace) -
         "fraction of the training loop blocked on the DataLoader over "
         f"{args.epochs} real epochs (after one warm-up epoch) of a **generated** video dataset "
         "(`tempaug.data.synthetic`, HMDB-51 layout, 32×42 AVI videos), and the resulting time per "
-        "step.",
+        "step. `augmentation`: the trainer's `aug` section (`none`; one method per family of "
+        "paper Table 1 on the normalized device batch; `randaugt`: RandAugment-T, N=2, M=9, "
+        "temporal+, on the uint8 device batch); the bare step never augments, so the overhead "
+        "includes the augmentation's cost.",
         "",
         head,
-        "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in rows:
         lines.append(
             f"| {r['device']} | {r['config']} ({r['model']}) | {r['batch']} × {r['clip']} "
             f"| {r['amp']} | {r['threads']} | {r['bare_ms']} | {r['trainer_ms']} "
             f"| {r['overhead']:.3f} | {r.get('wait_w0', '–')} | {r.get('loaded_ms_w0', '–')} "
-            f"| {r.get('wait_w2', '–')} | {r.get('loaded_ms_w2', '–')} |"
+            f"| {r.get('wait_w2', '–')} | {r.get('loaded_ms_w2', '–')} | {r.get('aug', 'none')} |"
         )
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines += [
@@ -343,6 +383,16 @@ def main(argv: list[str] | None = None) -> None:
         "--threads", type=int, help="torch intra-op threads (default: 1 and all on CPU)"
     )
     parser.add_argument("--cpu-only", action="store_true", help="skip CUDA even if available")
+    parser.add_argument(
+        "--augs",
+        nargs="+",
+        choices=list(AUGS),
+        help="augmentation rows (default: all; --quick: none, framecutmix, randaugt)",
+    )
+    parser.add_argument(
+        "--configs", nargs="+", choices=list(CONFIGS), help="configs to run (default: all)"
+    )
+    parser.add_argument("--no-wait", action="store_true", help="skip the data-wait epochs")
     parser.add_argument("--data-dir", help="reuse generated videos here (default: a temp dir)")
     parser.add_argument("--out", default=str(ROOT / "results" / "benchmarks"))
     parser.add_argument("--stem", help="output file stem (default: train, or train_quick)")
@@ -350,6 +400,7 @@ def main(argv: list[str] | None = None) -> None:
     args.steps = args.steps or (3 if args.quick else 10)
     args.runs = args.runs or (3 if args.quick else 7)
     args.epochs = args.epochs or (1 if args.quick else 3)
+    args.augs = args.augs or (["none", "framecutmix", "randaugt"] if args.quick else list(AUGS))
     if min(args.steps, args.runs, args.epochs) < 1:
         parser.error("--steps, --runs and --epochs must be >= 1")
     if args.threads is not None and args.threads < 1:

@@ -117,8 +117,13 @@ def test_none_is_identity():
     clips = make_video_batch(2, 4, 3, 8, 8)
     labels = torch.tensor([1, 0])
     out, same = aug(clips, labels, generator=gen(0))
-    assert out is clips and same is labels
-    assert aug(clips) is clips
+    assert torch.equal(out, clips) and same is labels
+    # A copy, like every other method (issue 28): an in-place op on it leaves the caller's batch.
+    assert out.data_ptr() != clips.data_ptr()
+    before = clips.clone()
+    out.mul_(0)
+    aug(clips).add_(1)
+    assert torch.equal(clips, before)
     with pytest.raises(ValueError, match=r"generator must be None or a CPU torch\.Generator"):
         aug(clips, generator="seed")
 

@@ -3,13 +3,27 @@
 Labels are either class indices ``(B,)`` (any integer dtype) or probability rows ``(B, K)``
 (floating), the torchvision v2 ``MixUp``/``CutMix`` convention; targets are always ``(B, K)``
 floating rows summing to 1. Label smoothing is folded into the one-hot (timm ``mixup_target``).
+
+Values are validated only on CPU tensors (a min/max of a CUDA tensor would wait for the GPU):
+labels on another device are trusted to satisfy the same contract; the trainer validates them on
+the CPU before it moves them (paper Section 3.2 mixes on the GPU batch).
 """
 
 from __future__ import annotations
 
 import torch
 
-__all__ = ["as_targets", "check_num_classes", "mix_targets", "one_hot"]
+__all__ = [
+    "as_targets",
+    "check_label_values",
+    "check_num_classes",
+    "mix_targets",
+    "one_hot",
+    "one_hot_unchecked",
+]
+
+#: Tolerance on a probability row's sum (float16/bfloat16 soft labels round to ~1e-3).
+PROB_SUM_TOL = 1e-2
 
 
 def check_num_classes(num_classes: int) -> int:
@@ -57,15 +71,66 @@ def one_hot(
         raise ValueError(f"smoothing must be a number in [0, 1), got {smoothing!r}")
     if not 0.0 <= float(smoothing) < 1.0:
         raise ValueError(f"smoothing must be in [0, 1), got {smoothing}")
-    if labels.numel() > 0:
+    if (
+        labels.numel() > 0
+    ):  # on any device (a host sync on CUDA; the trainer uses the unchecked one)
         low, high = int(labels.min()), int(labels.max())
         if low < 0 or high >= num_classes:
             raise ValueError(
                 f"labels must be class indices in [0, {num_classes}) (num_classes={num_classes}), "
                 f"got values in [{low}, {high}]"
             )
-    off = float(smoothing) / num_classes
-    on = 1.0 - float(smoothing) + off
+    return one_hot_unchecked(labels, num_classes, smoothing=float(smoothing), dtype=dtype)
+
+
+def check_label_values(labels: torch.Tensor, num_classes: int) -> None:
+    """Check the values of CPU labels: indices in ``[0, K)`` or probability rows.
+
+    Labels on another device are not read (that would be a host sync); see the module docstring.
+
+    Raises:
+        ValueError: index labels outside ``[0, num_classes)``; probability rows with a negative
+            or non-finite entry, or whose sum is not 1 (within ``PROB_SUM_TOL``).
+    """
+    if labels.device.type != "cpu" or labels.numel() == 0:
+        return
+    if not labels.dtype.is_floating_point:
+        low, high = int(labels.min()), int(labels.max())
+        if low < 0 or high >= num_classes:
+            raise ValueError(
+                f"labels must be class indices in [0, {num_classes}) (num_classes={num_classes}), "
+                f"got values in [{low}, {high}]"
+            )
+        return
+    rows = labels.detach().to(torch.float64)
+    if not bool(torch.isfinite(rows).all()) or float(rows.min()) < 0.0:
+        raise ValueError(
+            "labels of shape (B, K) must be probabilities (finite, >= 0, rows summing to 1), "
+            f"got values in [{float(rows.min())}, {float(rows.max())}]"
+        )
+    sums = rows.sum(dim=-1)
+    worst = int((sums - 1.0).abs().argmax())
+    if abs(float(sums[worst]) - 1.0) > PROB_SUM_TOL:
+        raise ValueError(
+            "labels of shape (B, K) must be probabilities with rows summing to 1, "
+            f"got row {worst} summing to {float(sums[worst]):.6g}"
+        )
+
+
+def one_hot_unchecked(
+    labels: torch.Tensor,
+    num_classes: int,
+    *,
+    smoothing: float = 0.0,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """:func:`one_hot` without any check, for labels already validated (no host sync on CUDA).
+
+    Index values outside ``[0, num_classes)`` are the caller's bug: ``scatter_`` then fails on
+    the CPU and gives an asynchronous device-side error on CUDA.
+    """
+    off = smoothing / num_classes
+    on = 1.0 - smoothing + off
     out = torch.full((*labels.shape, num_classes), off, dtype=dtype, device=labels.device)
     return out.scatter_(-1, labels.long().unsqueeze(-1), on)
 
@@ -78,8 +143,12 @@ def as_targets(
     Index labels become (smoothed) one-hot float32 rows; probability rows are passed through
     unchanged (no smoothing is added to them, as in timm).
 
+    Values are checked on CPU labels only (:func:`check_label_values`).
+
     Raises:
-        ValueError: wrong rank, wrong batch size, ``K != num_classes`` or a non-float ``(B, K)``.
+        ValueError: wrong rank, wrong batch size, ``K != num_classes``, a non-float ``(B, K)``,
+            a non-integer ``(B,)``, or (CPU labels) indices out of range / rows that are not
+            probabilities.
     """
     if not isinstance(labels, torch.Tensor):
         raise ValueError(f"labels must be a torch.Tensor, got {type(labels).__name__}")
@@ -88,7 +157,12 @@ def as_targets(
             raise ValueError(
                 f"labels must have batch size {batch_size} to match clips, got {labels.shape[0]}"
             )
-        return one_hot(labels, num_classes, smoothing=smoothing)
+        if labels.dtype.is_floating_point or labels.dtype.is_complex or labels.dtype == torch.bool:
+            raise ValueError(
+                f"labels of shape (B,) must be integer class indices, got {labels.dtype}"
+            )
+        check_label_values(labels, num_classes)
+        return one_hot_unchecked(labels, num_classes, smoothing=smoothing)
     if labels.ndim == 2:
         if not labels.dtype.is_floating_point:
             raise ValueError(
@@ -99,6 +173,7 @@ def as_targets(
                 f"labels of shape (B, K) must be ({batch_size}, {num_classes}) "
                 f"(batch size of clips, num_classes), got {tuple(labels.shape)}"
             )
+        check_label_values(labels, num_classes)
         return labels
     raise ValueError(
         "labels must be class indices (B,) or probabilities (B, K), "

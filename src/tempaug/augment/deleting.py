@@ -22,6 +22,8 @@ from typing import Any
 
 import torch
 
+from ._checks import check_layout
+from ._device import to_device
 from ._masks import (
     box_mask,
     centred_interval,
@@ -60,6 +62,7 @@ def _check_clips(clips: Any, name: str = "clips") -> torch.Tensor:
         )
     if not (clips.dtype == torch.uint8 or clips.dtype.is_floating_point):
         raise ValueError(f"{name} must be uint8 or floating, got {clips.dtype}")
+    check_layout(clips, name, strict=False)
     return clips
 
 
@@ -95,8 +98,9 @@ def erase(clips: torch.Tensor, box: torch.Tensor, fill: float = 0.0) -> torch.Te
         out[..., t0:t1, :, y0:y1, x0:x1] = fill
         return out
     frames, _, height, width = clips.shape[-4:]
+    (box,) = to_device(box, device=clips.device)  # one non-blocking copy (no host sync)
     mask = box_mask(box, frames, height, width, clips.device)
-    return torch.where(mask, torch.tensor(fill, dtype=clips.dtype, device=clips.device), clips)
+    return clips.masked_fill(mask, fill)  # a Python fill: no torch.tensor(..., device=) copy
 
 
 def _check_size(size: Any, name: str) -> Size:
@@ -188,6 +192,10 @@ class _Erase:
         Returns:
             The new clips if ``labels`` is ``None``, else ``(clips, labels)``.
         """
+        if not isinstance(params, EraseParams):
+            raise ValueError(
+                f"params must be EraseParams (from sample_params), got {type(params).__name__}"
+            )
         out = erase(clips, params.box, self.fill)
         return out if labels is None else (out, labels)
 
@@ -210,6 +218,7 @@ class _Erase:
             New clips (same shape, dtype, device), or ``(clips, labels)`` when labels are given.
         """
         clips = _check_clips(clips)
+        _check_fill(self.fill, clips.dtype)  # before anything is drawn
         params = self.sample_params(clips.shape, generator=generator)
         return self.apply(clips, labels, params)
 

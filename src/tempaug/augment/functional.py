@@ -49,12 +49,14 @@ from typing import Literal
 import numpy as np
 import torch
 import torch.nn.functional as tnf
+from torchvision import tv_tensors
 
 try:  # OpenCV is a dependency; the torch path stays usable without it.
     import cv2
 except ImportError:  # pragma: no cover - exercised only where OpenCV is missing
     cv2 = None
 
+from ._device import to_device
 from ._ops_table import OP_NAMES
 
 __all__ = [
@@ -108,7 +110,8 @@ def _check_video(video: torch.Tensor) -> torch.Tensor:
     if not (video.dtype == torch.uint8 or video.is_floating_point()):
         raise ValueError(f"video dtype must be torch.uint8 or floating, got {video.dtype}")
     # Strip tv_tensors subclasses: kernels return plain tensors (the transform re-wraps).
-    return video.as_subclass(torch.Tensor)
+    # Other subclasses (e.g. the tests' host-sync tracer) are kept.
+    return video.as_subclass(torch.Tensor) if isinstance(video, tv_tensors.TVTensor) else video
 
 
 def _check_backend(backend: str) -> str:
@@ -174,7 +177,8 @@ def _fill_list(fill: Fill, channels: int) -> list[float]:
 
 def _view_frames(values: torch.Tensor, like: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """Per-frame values ``(...)`` as ``(..., 1, 1, 1)`` on ``like``'s device."""
-    return values.to(device=like.device, dtype=dtype).reshape(*values.shape, 1, 1, 1)
+    (moved,) = to_device(values.to(dtype), device=like.device)  # pinned, non-blocking
+    return moved.reshape(*values.shape, 1, 1, 1)
 
 
 def _opencv_applies(video: torch.Tensor, dtypes: tuple[torch.dtype, ...] = (torch.uint8,)) -> bool:
@@ -447,12 +451,16 @@ def sharpness(video: torch.Tensor, value: Value, *, backend: Backend = "auto") -
         return frames.output()
     dt = _work_dtype(video)
     out = video.reshape(-1, c, h, w).to(dt, copy=True)
-    kernel = torch.tensor(_SMOOTH, dtype=dt, device=video.device) / 13.0
+    kernel, one_minus = to_device(  # one pinned, non-blocking copy of both
+        torch.tensor(_SMOOTH, dtype=dt) / 13.0,
+        (1.0 - factor).reshape(-1).to(dt),
+        device=video.device,
+    )
+    one_minus = one_minus.view(-1, 1, 1, 1)
     blurred = tnf.conv2d(out, kernel.expand(c, 1, 3, 3), groups=c)
     if not video.is_floating_point():
         blurred = blurred.round_()
     inner = out[..., 1:-1, 1:-1]
-    one_minus = (1.0 - factor).reshape(-1).to(device=video.device, dtype=dt).view(-1, 1, 1, 1)
     inner.add_(blurred.sub_(inner).mul_(one_minus))
     out = out.clamp_(0, _bound(video.dtype)).reshape(video.shape)
     return out if video.is_floating_point() else out.to(video.dtype)
@@ -482,7 +490,8 @@ def posterize(video: torch.Tensor, value: Value, *, backend: Backend = "auto") -
         return torch.minimum(out, levels - 1, out=out).mul_(1.0 / levels)
     mask = torch.bitwise_left_shift(torch.full_like(bits, 255, dtype=torch.int64), 8 - bits.long())
     mask = (mask & 255).to(torch.uint8)
-    return video & mask.to(video.device).reshape(*bits.shape, 1, 1, 1)
+    (mask,) = to_device(mask, device=video.device)
+    return video & mask.reshape(*bits.shape, 1, 1, 1)
 
 
 def solarize(video: torch.Tensor, value: Value, *, backend: Backend = "auto") -> torch.Tensor:
@@ -762,7 +771,8 @@ def _affine_torch(video: torch.Tensor, inverse: torch.Tensor, fills: list[float]
     out = tnf.grid_sample(frames, grid, mode="nearest", padding_mode="zeros", align_corners=False)
     if constant_fill:
         out, inside = out[:, :c], out[:, c:]
-        fill_t = torch.tensor(fills, device=video.device, dtype=dt).view(1, c, 1, 1)
+        (fill_t,) = to_device(torch.tensor(fills, dtype=dt), device=video.device)
+        fill_t = fill_t.view(1, c, 1, 1)
         out = torch.where(inside < 0.5, fill_t, out)
     out = out.reshape(video.shape)
     return out if video.is_floating_point() else out.round_().to(video.dtype)
@@ -777,13 +787,16 @@ def _torchvision_grid(
     ``linspace`` pixel centres, ``theta^T / (w/2, h/2)``, one ``bmm`` per map), so every grid
     value — and hence every nearest-neighbour pick, half-pixel ties included — is bit-identical.
     """
-    theta = inverse.reshape(-1, 2, 3).to(device=device, dtype=dtype)
+    theta, half = to_device(  # one pinned, non-blocking copy (same values as torchvision's)
+        inverse.reshape(-1, 2, 3).to(dtype),
+        torch.tensor([0.5 * w, 0.5 * h], dtype=dtype),
+        device=device,
+    )
     base = torch.empty(1, h, w, 3, dtype=dtype, device=device)
     base[..., 0].copy_(torch.linspace((1.0 - w) * 0.5, (w - 1.0) * 0.5, steps=w, device=device))
     ys = torch.linspace((1.0 - h) * 0.5, (h - 1.0) * 0.5, steps=h, device=device)
     base[..., 1].copy_(ys.unsqueeze_(-1))
     base[..., 2].fill_(1)
-    half = torch.tensor([0.5 * w, 0.5 * h], dtype=dtype, device=device)
     scaled = theta.transpose(1, 2).div(half)
     grid = base.view(1, h * w, 3).expand(theta.shape[0], h * w, 3).bmm(scaled)
     return grid.view(-1, h, w, 2)

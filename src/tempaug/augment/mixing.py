@@ -44,6 +44,8 @@ from typing import Any, ClassVar, Literal
 
 import torch
 
+from ._checks import check_layout
+from ._device import to_device
 from ._labels import as_targets, check_num_classes, mix_targets
 from ._masks import (
     box_coverage,
@@ -125,12 +127,28 @@ def _check_batch(clips: Any, *, floating: bool) -> torch.Tensor:
         raise ValueError(f"clips must be floating for blending, got {clips.dtype}")
     if not floating and not (clips.dtype.is_floating_point or clips.dtype == torch.uint8):
         raise ValueError(f"clips must be uint8 or floating, got {clips.dtype}")
+    check_layout(clips, "clips", strict=False)
     return clips
 
 
 def _region_slices(box_row: torch.Tensor) -> tuple[slice, slice, slice, slice, slice]:
     t0, t1, y0, y1, x0, x1 = (int(v) for v in box_row.tolist())
     return slice(None), slice(t0, t1), slice(None), slice(y0, y1), slice(x0, x1)
+
+
+Slices = tuple[slice, slice, slice, slice, slice]
+
+
+def _shared_region(box: torch.Tensor) -> Slices | None:
+    """The batch's one region as slices when every row of the CPU ``box`` is equal, else None."""
+    return _region_slices(box[0]) if is_shared(box) else None
+
+
+def _shared_weight(weight_in: torch.Tensor) -> float | None:
+    """The one inside weight of a CPU ``weight_in`` whose entries are all equal, else None."""
+    if weight_in.device.type != "cpu" or weight_in.numel() == 0:
+        return None
+    return float(weight_in[0]) if bool((weight_in == weight_in[0]).all()) else None
 
 
 def cut_paste(clips: torch.Tensor, perm: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
@@ -145,9 +163,16 @@ def cut_paste(clips: torch.Tensor, perm: torch.Tensor, box: torch.Tensor) -> tor
         A new tensor like ``clips``: ``clips[perm[i]]`` inside ``box[i]``, ``clips[i]`` outside.
     """
     clips = _check_batch(clips, floating=False)
-    perm = perm.to(clips.device)
-    if is_shared(box):  # one region for the batch: copy only that region
-        region = _region_slices(box[0])
+    region = _shared_region(box)
+    perm, box = to_device(perm, box, device=clips.device)
+    return _cut_paste(clips, perm, box, region)
+
+
+def _cut_paste(
+    clips: torch.Tensor, perm: torch.Tensor, box: torch.Tensor, region: Slices | None
+) -> torch.Tensor:
+    """:func:`cut_paste` on parameters already on the clips' device (``region``: shared box)."""
+    if region is not None:  # one region for the batch: copy only that region
         out = clips.clone()
         out[region] = clips[region].index_select(0, perm)
         return out
@@ -170,8 +195,14 @@ def blend(clips: torch.Tensor, perm: torch.Tensor, weight: torch.Tensor) -> torc
         exact at weights 0 and 1).
     """
     clips = _check_batch(clips, floating=True)
-    weight = weight.to(device=clips.device, dtype=clips.dtype)[:, :, None, None, None]
-    partner = clips.index_select(0, perm.to(clips.device))  # fresh buffer, reused for the output
+    perm, weight = to_device(perm, weight, device=clips.device)
+    return _blend(clips, perm, weight)
+
+
+def _blend(clips: torch.Tensor, perm: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """:func:`blend` on parameters already on the clips' device."""
+    weight = weight.to(dtype=clips.dtype)[:, :, None, None, None]
+    partner = clips.index_select(0, perm)  # fresh buffer, reused for the output
     return partner.lerp_(clips, weight)
 
 
@@ -195,27 +226,37 @@ def cut_blend(
         New tensor like ``clips``.
     """
     clips = _check_batch(clips, floating=True)
+    region = _shared_region(box)
+    w_shared = _shared_weight(weight_in) if region is not None else None
+    moved = to_device(perm, box, weight_in, weight_out, device=clips.device)
+    return _cut_blend(clips, *moved, region if w_shared is not None else None, w_shared)
+
+
+def _cut_blend(
+    clips: torch.Tensor,
+    perm: torch.Tensor,
+    box: torch.Tensor,
+    weight_in: torch.Tensor,
+    weight_out: torch.Tensor,
+    region: Slices | None,
+    w_shared: float | None,
+) -> torch.Tensor:
+    """:func:`cut_blend` on device parameters; ``region``/``w_shared`` when batch-shared."""
     frames, _, height, width = clips.shape[1:]
-    partner = clips.index_select(0, perm.to(clips.device))
-    w_out = weight_out.to(device=clips.device, dtype=clips.dtype)[:, :, None, None, None]
-    if (
-        is_shared(box)
-        and weight_in.device.type == "cpu"
-        and bool((weight_in == weight_in[0]).all())
-    ):
-        region = _region_slices(box[0])
-        w_in = float(weight_in[0])
-        if w_in == 1.0:
+    partner = clips.index_select(0, perm)
+    w_out = weight_out.to(dtype=clips.dtype)[:, :, None, None, None]
+    if region is not None and w_shared is not None:
+        if w_shared == 1.0:
             inside = clips[region]
-        elif w_in == 0.0:
+        elif w_shared == 0.0:
             inside = partner[region].clone()  # region only; ``partner`` is overwritten below
         else:
-            inside = torch.lerp(partner[region], clips[region], w_in)
+            inside = torch.lerp(partner[region], clips[region], w_shared)
         out = partner.lerp_(clips, w_out)  # in place: ``partner`` becomes the output
         out[region] = inside
         return out
     mask = box_mask(box, frames, height, width, clips.device)
-    w_in = weight_in.to(device=clips.device, dtype=clips.dtype)[:, None, None, None, None]
+    w_in = weight_in.to(dtype=clips.dtype)[:, None, None, None, None]
     return partner.lerp_(clips, torch.where(mask, w_in, w_out))
 
 
@@ -364,6 +405,10 @@ class _Mix:
         )
 
     def _check_params(self, clips: torch.Tensor, params: MixParams) -> None:
+        if not isinstance(params, MixParams):
+            raise ValueError(
+                f"params must be MixParams (from sample_params), got {type(params).__name__}"
+            )
         batch, frames = clips.shape[:2]
         expected = {
             "perm": (batch,),
@@ -380,6 +425,19 @@ class _Mix:
                     f"params.{name} has shape {got} but clips of shape {tuple(clips.shape)} need "
                     f"{want}; sample the params with sample_params(clips.shape)"
                 )
+        fields = (params.perm, params.lam, params.mixed, params.box, params.weight_in)
+        if any(t.device.type != "cpu" for t in (*fields, params.weight_out)):
+            raise ValueError("params must hold CPU tensors (as sample_params returns them)")
+        if params.perm.dtype != torch.int64 or params.box.dtype != torch.int64:
+            raise ValueError(
+                f"params.perm and params.box must be int64, got {params.perm.dtype} and "
+                f"{params.box.dtype}"
+            )
+        if batch and not bool(((params.perm >= 0) & (params.perm < batch)).all()):
+            raise ValueError(
+                f"params.perm must hold clip indices in [0, {batch}) for a batch of {batch}, "
+                f"got {params.perm.tolist()}"
+            )
 
     def apply(
         self, clips: torch.Tensor, labels: torch.Tensor, params: MixParams
@@ -392,8 +450,8 @@ class _Mix:
             params: from ``sample_params(clips.shape)``.
 
         Returns:
-            ``(clips_out, targets)``: mixed clips (same shape, dtype and device; the input
-            tensor itself when no clip is mixed) and ``(B, K)`` float targets on the labels'
+            ``(clips_out, targets)``: mixed clips (a new tensor of the same shape, dtype and
+            device, also when no clip is mixed) and ``(B, K)`` float targets on the labels'
             device, ``targets[i] = lam[i] * y[i] + (1 - lam[i]) * y[perm[i]]``.
 
         Raises:
@@ -404,15 +462,31 @@ class _Mix:
         targets = as_targets(
             labels, self.num_classes, clips.shape[0], smoothing=self.label_smoothing
         )
-        targets = mix_targets(targets, params.perm, params.lam)
         if not bool(params.mixed.any()):
-            return clips, targets
-        if self._kernel == "cut":
-            out = cut_paste(clips, params.perm, params.box)
-        elif self._kernel == "blend":
-            out = blend(clips, params.perm, params.weight_out)
+            return clips.clone(), mix_targets(targets, params.perm, params.lam)
+        region = _shared_region(params.box)
+        w_shared = _shared_weight(params.weight_in) if region is not None else None
+        # One pinned, non-blocking transfer of every parameter (no host sync on CUDA).
+        perm, lam, box, w_in, w_out = to_device(
+            params.perm,
+            params.lam,
+            params.box,
+            params.weight_in,
+            params.weight_out,
+            device=clips.device,
+        )
+        if targets.device == clips.device:
+            targets = mix_targets(targets, perm, lam)
         else:
-            out = cut_blend(clips, params.perm, params.box, params.weight_in, params.weight_out)
+            targets = mix_targets(targets, params.perm, params.lam)
+        if self._kernel == "cut":
+            out = _cut_paste(clips, perm, box, region)
+        elif self._kernel == "blend":
+            out = _blend(clips, perm, w_out)
+        else:
+            out = _cut_blend(
+                clips, perm, box, w_in, w_out, region if w_shared is not None else None, w_shared
+            )
         return out, targets
 
     def __call__(
@@ -433,6 +507,8 @@ class _Mix:
             ``(clips_out, targets)`` as in :meth:`apply`.
         """
         clips = _check_batch(clips, floating=self._kernel != "cut")
+        # Labels are checked before anything is drawn: the same error on every seed.
+        as_targets(labels, self.num_classes, clips.shape[0], smoothing=self.label_smoothing)
         params = self.sample_params(clips.shape, generator=generator)
         return self.apply(clips, labels, params)
 

@@ -42,6 +42,8 @@ from torchvision.transforms.v2 import Transform
 from torchvision.transforms.v2.functional import is_pure_tensor
 
 from . import functional as F
+from ._checks import check_fill_range, check_layout, check_unit_range
+from ._device import to_device
 from ._ops_table import OP_NAMES, OPS, magnitude_to_value
 from ._random import check_generator
 
@@ -239,9 +241,17 @@ class RandAugmentT(Transform):
             A new plain tensor like ``video`` (shape, dtype, device); the input is not modified.
 
         Raises:
-            ValueError: a bad video shape/dtype, or params that do not match it.
+            ValueError: a bad video shape/dtype/layout, float values outside ``[0, 1]`` (checked
+                on CPU videos; on a GPU it is the caller's contract, a check would be a host
+                sync), a ``fill`` the dtype cannot hold, or params that do not match the video.
         """
         x = self._check_video(video)
+        if not isinstance(params, RandAugmentTParams):
+            raise ValueError(
+                f"params must be RandAugmentTParams (from sample_params), got {type(params).__name__}"
+            )
+        check_unit_range(x, "video")
+        check_fill_range(self.fill, x.dtype)
         t, c, h, w = x.shape[-4:]
         b = math.prod(x.shape[:-4])
         n = params.op_ids.shape[1] if params.op_ids.ndim == 2 else -1
@@ -255,20 +265,41 @@ class RandAugmentT(Transform):
             raise ValueError(
                 f"params.signs must have shape ({b}, {n}), got {tuple(params.signs.shape)}"
             )
+        unknown = [op for op in params.ops if op not in OPS]
+        if unknown:
+            raise ValueError(f"params.ops must be names from {list(OP_NAMES)}, got {unknown}")
+        if params.op_ids.device.type != "cpu" or params.magnitudes.device.type != "cpu":
+            raise ValueError("params must hold CPU tensors (as sample_params returns them)")
+        if n > 0 and b > 0:
+            low, high = int(params.op_ids.min()), int(params.op_ids.max())
+            if low < 0 or high >= len(params.ops):
+                raise ValueError(
+                    f"params.op_ids must index params.ops (0..{len(params.ops) - 1}), "
+                    f"got values in [{low}, {high}]"
+                )
         out = x.reshape(b, t, c, h, w)
         if n == 0:
             return x.clone()
+        # Which clips share each op, per slot (CPU params); the row indices of every slot travel
+        # to the device in one pinned, non-blocking copy (no host sync on CUDA).
+        groups: list[list[tuple[int, torch.Tensor | None]]] = []
         for slot in range(n):
             ids = params.op_ids[:, slot]
             present = torch.unique(ids).tolist()
             if len(present) == 1:
-                out = self._apply_group(out, params, slot, present[0], None, h, w)
+                groups.append([(present[0], None)])
+            else:
+                groups.append([(k, (ids == k).nonzero().squeeze(1)) for k in present])
+        rows_cpu = [rows for group in groups for _, rows in group if rows is not None]
+        rows_dev = iter(to_device(*rows_cpu, device=x.device))
+        for slot, group in enumerate(groups):
+            if group[0][1] is None:
+                out = self._apply_group(out, params, slot, group[0][0], None, h, w)
                 continue
             nxt = torch.empty_like(out)
-            for k in present:
-                rows = (ids == k).nonzero().squeeze(1)
-                rows_dev = rows.to(out.device)
-                nxt[rows_dev] = self._apply_group(out[rows_dev], params, slot, k, rows, h, w)
+            for k, rows in group:
+                dev = next(rows_dev)
+                nxt[dev] = self._apply_group(out[dev], params, slot, k, rows, h, w)
             out = nxt
         return out.reshape(x.shape)
 
@@ -304,7 +335,9 @@ class RandAugmentT(Transform):
             )
         if not (video.dtype == torch.uint8 or video.is_floating_point()):
             raise ValueError(f"video dtype must be torch.uint8 or floating, got {video.dtype}")
-        return video.as_subclass(torch.Tensor)
+        check_layout(video, "video")
+        # Unwrap torchvision's Video only (other subclasses, e.g. a tracing one, stay).
+        return video.as_subclass(torch.Tensor) if isinstance(video, tv_tensors.TVTensor) else video
 
     # ------------------------------------------------------------------------------------------
     # torchvision v2 protocol
@@ -345,6 +378,9 @@ class RandAugmentT(Transform):
                     "all videos in a sample must share (..., T) and (H, W) to share parameters, "
                     f"got shapes {tuple(first.shape)} and {tuple(other.shape)}"
                 )
+        for video in videos:  # value checks before anything is drawn (same error on every seed)
+            check_unit_range(video, "video")
+            check_fill_range(self.fill, video.dtype)
         num_clips = math.prod(first.shape[:-4])
         params = self.sample_params(num_clips, first.shape[-4], generator=generator)
         return {"params": params}

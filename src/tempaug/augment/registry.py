@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import torch
 
+from ._checks import check_layout
 from ._labels import check_num_classes
 from ._random import check_generator
 from .deleting import CubeCutOut, CutOut, FrameCutOut
@@ -39,8 +40,17 @@ __all__ = [
     "BatchAugmentation",
     "NoAugment",
     "NoParams",
+    "UnexpectedArgumentError",
     "build",
 ]
+
+
+class UnexpectedArgumentError(TypeError, ValueError):
+    """``build`` got a keyword argument the method does not take.
+
+    A ``TypeError`` (what Python raises for an unexpected keyword) and a ``ValueError`` (what
+    every other bad argument of the augment API raises), so either ``except`` catches it.
+    """
 
 
 class BatchAugmentation(Protocol):
@@ -63,7 +73,7 @@ class NoParams:
 
 
 class NoAugment:
-    """The ``"none"`` method: returns the clips and labels unchanged (the baseline)."""
+    """The ``"none"`` method: a copy of the clips and the labels as given (the baseline)."""
 
     def __init__(self) -> None:
         pass
@@ -78,8 +88,13 @@ class NoAugment:
     def apply(
         self, clips: torch.Tensor, labels: Any, params: NoParams
     ) -> torch.Tensor | tuple[torch.Tensor, Any]:
-        """Return ``clips`` (and ``labels`` when given) unchanged."""
-        return clips if labels is None else (clips, labels)
+        """A copy of ``clips`` (like every other method: a new tensor), ``labels`` as given."""
+        if not isinstance(params, NoParams):
+            raise ValueError(
+                f"params must be NoParams (from sample_params), got {type(params).__name__}"
+            )
+        out = clips.clone()
+        return out if labels is None else (out, labels)
 
     def __call__(
         self,
@@ -91,6 +106,7 @@ class NoAugment:
         """``aug(clips, labels) -> (clips, labels)``; ``aug(clips) -> clips``."""
         if not isinstance(clips, torch.Tensor):
             raise ValueError(f"clips must be a torch.Tensor, got {type(clips).__name__}")
+        check_layout(clips, "clips", strict=False)
         return self.apply(clips, labels, self.sample_params(clips.shape, generator=generator))
 
     def __repr__(self) -> str:
@@ -138,10 +154,14 @@ def build(name: str, **kwargs: Any) -> BatchAugmentation:
     Raises:
         ValueError: unknown name (the message lists the valid ones), missing ``num_classes``
             for a mixing method, or a bad value.
-        TypeError: a keyword argument the method does not take (the message names it and
-            lists the accepted ones).
+        UnexpectedArgumentError: (a ``TypeError`` and a ``ValueError``) a keyword argument the
+            method does not take (the message names it and lists the accepted ones).
     """
-    key = name.lower() if isinstance(name, str) else name
+    if not isinstance(name, str):
+        raise ValueError(
+            f"unknown augmentation {name!r} ({type(name).__name__}); valid names: {', '.join(METHODS)}"
+        )
+    key = name.lower()
     if key not in _REGISTRY:
         raise ValueError(f"unknown augmentation {name!r}; valid names: {', '.join(METHODS)}")
     cls = _REGISTRY[key]
@@ -153,7 +173,7 @@ def build(name: str, **kwargs: Any) -> BatchAugmentation:
     accepted = [n for n in inspect.signature(cls).parameters if n not in ("args", "kwargs")]
     unexpected = sorted(set(kwargs) - set(accepted))
     if unexpected:
-        raise TypeError(
+        raise UnexpectedArgumentError(
             f"build({key!r}): unexpected keyword argument(s) {', '.join(unexpected)}; "
             f"{cls.__name__} accepts: {', '.join(accepted) or '(none)'}"
         )

@@ -30,7 +30,7 @@ import logging
 import shutil
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.optim.lr_scheduler import CosineAnnealingLR, LinearLR, LRScheduler, SequentialLR
 from tqdm import tqdm
 
+from tempaug.augment._labels import check_label_values, one_hot_unchecked
 from tempaug.train import distributed as D
 from tempaug.train.checkpoint import (
     atomic_write_text,
@@ -200,12 +201,14 @@ def training_batch(
         summing to 1.
     """
     x = prepare_clips(clips, device, data, randaugment=randaugment, generator=generator)
+    if labels.device.type == "cpu":  # validate while the values are still on the host
+        check_label_values(labels, num_classes)
     y = labels.to(device, non_blocking=True)
     targets = y
     if mixer is not None:
         x, targets = mixer(x, y, generator=generator)
     if targets.ndim == 1:
-        targets = _one_hot(targets, num_classes)
+        targets = one_hot_unchecked(targets, num_classes)
     return x, targets
 
 
@@ -213,11 +216,16 @@ def _derived_seed(*key: int) -> int:
     return int(np.random.SeedSequence(list(key)).generate_state(1, dtype=np.uint64)[0] >> 1)
 
 
-def _one_hot(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
-    # scatter instead of tempaug.augment.one_hot: no host sync on CUDA (labels come validated
-    # from the dataset), so the loop never waits for the device.
-    out = torch.zeros(labels.shape[0], num_classes, device=labels.device)
-    return out.scatter_(1, labels.long().unsqueeze(1), 1.0)
+def _host_checked(batches: Iterable[Any], num_classes: int) -> Iterator[Any]:
+    """Validate each batch's labels on the host, before ``device_batches`` moves them.
+
+    Mixing then uses the unchecked one-hot on the device (no ``labels.min()`` host sync).
+    """
+    for batch in batches:
+        labels = batch[1]
+        if isinstance(labels, torch.Tensor):
+            check_label_values(labels, num_classes)
+        yield batch
 
 
 def _table_fingerprint(table: Any) -> str | None:
@@ -498,24 +506,52 @@ class _Trainer:
         self._report(f"resumed from {path} after epoch {self.start_epoch}")
 
     # ------------------------------------------------------------------ loop
-    def _check_finite(self, pending: tuple[int, int, torch.Tensor, Any] | None) -> None:
-        if pending is None:
+    def _check_finite(
+        self, pending: list[tuple[int, int, torch.Tensor, Any]], *, wait: bool
+    ) -> None:
+        """Raise :class:`NonFiniteLossError` for the first non-finite loss of ``pending``.
+
+        Each entry is ``(epoch, step, host_loss, ready)``: ``host_loss`` is a (pinned on CUDA)
+        host copy of the step's loss made with a non-blocking copy, ``ready`` the CUDA event
+        recorded after it (``None`` on the CPU). Without ``wait`` only the copies that have
+        already arrived are read, so the loop never waits for the GPU (issue 26); the epoch end
+        passes ``wait=True``. Checked entries are removed.
+        """
+        while pending:
+            epoch, step, host_loss, ready = pending[0]
+            if ready is not None and not wait and not ready.query():
+                return
+            if ready is not None:
+                ready.synchronize()
+            pending.pop(0)
+            value = float(host_loss)
+            if not np.isfinite(value):
+                kept = (
+                    f"the last good checkpoint {self.last_saved[0]} (epoch {self.last_saved[1]}) "
+                    "is kept"
+                    if self.last_saved is not None
+                    else "no checkpoint had been written yet"
+                )
+                raise NonFiniteLossError(
+                    f"non-finite training loss ({value}) at epoch {epoch + 1}, step {step + 1} of "
+                    f"{self.steps_per_epoch}; training stopped and {kept}"
+                )
+
+    def _queue_loss(
+        self, pending: list[tuple[int, int, torch.Tensor, Any]], epoch: int, step: int, loss: Any
+    ) -> None:
+        """Queue a non-blocking host copy of the (all-reduced) step loss for ``_check_finite``."""
+        global_loss = loss.detach().float().clone()
+        if self.ctx.distributed:
+            torch.distributed.all_reduce(global_loss, async_op=True).wait()  # stream-ordered
+        if global_loss.device.type != "cuda":
+            pending.append((epoch, step, global_loss, None))
             return
-        epoch, step, loss, handle = pending
-        if handle is not None:
-            handle.wait()
-        value = float(loss)
-        if not np.isfinite(value):
-            kept = (
-                f"the last good checkpoint {self.last_saved[0]} (epoch {self.last_saved[1]}) "
-                "is kept"
-                if self.last_saved is not None
-                else "no checkpoint had been written yet"
-            )
-            raise NonFiniteLossError(
-                f"non-finite training loss ({value}) at epoch {epoch + 1}, step {step + 1} of "
-                f"{self.steps_per_epoch}; training stopped and {kept}"
-            )
+        host = torch.empty((), dtype=torch.float32, pin_memory=True)
+        host.copy_(global_loss, non_blocking=True)
+        ready = torch.cuda.Event()
+        ready.record()
+        pending.append((epoch, step, host, ready))
 
     def _train_epoch(self, epoch: int, batches: Iterable[Any] | None = None) -> dict[str, float]:
         """One epoch over ``self.train_loader`` (or over ``batches``, for benchmarks)."""
@@ -532,10 +568,13 @@ class _Trainer:
         correct = torch.zeros((), dtype=torch.int64, device=device)
         count = 0
         lr = self.optimizer.param_groups[0]["lr"]
-        pending = None
+        pending: list[tuple[int, int, torch.Tensor, Any]] = []
         seen: list[torch.Tensor] = []
         bar = tqdm(
-            device_batches(self.train_loader if batches is None else batches, device),
+            device_batches(
+                _host_checked(self.train_loader if batches is None else batches, self.num_classes),
+                device,
+            ),
             total=self.steps_per_epoch if batches is None else None,
             desc=f"epoch {epoch + 1}",
             leave=False,
@@ -572,15 +611,12 @@ class _Trainer:
                 loss_sum += loss.detach().double() * batch
                 correct += (logits.argmax(1) == targets.argmax(1)).sum()
             count += batch
-            # Deferred finiteness check (previous step): keeps the device queue full on CUDA.
-            self._check_finite(pending)
-            global_loss = loss.detach().clone()
-            handle = None
-            if ctx.distributed:
-                handle = torch.distributed.all_reduce(global_loss, async_op=True)
-            pending = (epoch, step, global_loss, handle)
+            # Finiteness is read from non-blocking host copies once they have arrived (the
+            # loop never waits for the GPU); the epoch end waits for the last ones.
+            self._queue_loss(pending, epoch, step, loss)
+            self._check_finite(pending, wait=False)
             ready = time.perf_counter()
-        self._check_finite(pending)
+        self._check_finite(pending, wait=True)
         loop_seconds = time.perf_counter() - loop_start
         if cfg.runtime.debug_indices:
             self._write_debug_indices(epoch, seen)
