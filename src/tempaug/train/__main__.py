@@ -3,8 +3,11 @@
 Trains (``fit``) by default, or evaluates a checkpoint with ``--evaluate PATH``, or writes a
 checkpoint's model weights alone as code-free ``safetensors`` with
 ``--export-weights CHECKPOINT OUT.safetensors`` (no config needed). Works under
-``torchrun --nproc_per_node N -m tempaug.train ...`` (DDP). Configuration errors and unreadable
-or refused checkpoints exit with status 2 and a message naming the bad key or file; a
+``torchrun --nproc_per_node N -m tempaug.train ...`` (DDP). Configuration errors (including
+``aug.mix_kwargs`` or ``aug.randaugment`` that cannot work on the configured clips, and split
+tables that are missing or malformed), unreadable or refused checkpoints and contradictory
+options exit with status 2 and a one-line message naming the bad key or file, before any
+training or evaluation starts; ``--print-config`` runs the same configuration checks. A
 non-finite loss exits with status 3.
 """
 
@@ -22,6 +25,11 @@ import yaml
 from tempaug.train.config import ConfigError, TrainConfig
 
 __all__ = ["main"]
+
+
+def _error(exc: BaseException) -> str:
+    """``error: <message>`` on one line (multi-line messages are joined)."""
+    return "error: " + " ".join(str(exc).split())
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,29 +75,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         src, dst = args.export_weights
         try:
             path = export_weights(src, dst)
-        except ValueError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+        except (ValueError, OSError) as exc:
+            print(_error(exc), file=sys.stderr)
             return 2
         print(json.dumps({"checkpoint": src, "weights": str(path)}))
         return 0
     try:
+        if args.eval_out and not args.evaluate:
+            raise ConfigError("--eval-out needs --evaluate CHECKPOINT (it is where that writes)")
         cfg = TrainConfig.from_yaml(args.config, args.overrides)
         if args.print_config:
             print(yaml.safe_dump(cfg.to_dict(), sort_keys=False), end="")
             return 0
         from tempaug.train.evaluate import evaluate
+        from tempaug.train.loaders import load_tables
         from tempaug.train.trainer import NonFiniteLossError, fit
 
+        try:  # the tables' own errors (read_table, pandas) name the file: exit 2, not a traceback
+            load_tables(cfg.data, need_train=not args.evaluate)
+        except ConfigError:
+            raise
+        except ValueError as exc:
+            raise ConfigError(f"data: {exc}") from None
         try:
             if args.evaluate:
                 metrics = evaluate(cfg, args.evaluate, out_dir=args.eval_out)
             else:
                 metrics = fit(cfg)
         except NonFiniteLossError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            print(_error(exc), file=sys.stderr)
             return 3
     except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_error(exc), file=sys.stderr)
         return 2
     if rank == 0:
         print(json.dumps(metrics, indent=2))
