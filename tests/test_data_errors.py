@@ -343,3 +343,52 @@ def test_valid_paths_and_pathlike_videos(data, table):
     a = VideoClipDataset(table, str(data.video_root), output="uint8", **SMALL)
     b = VideoClipDataset(as_path, data.video_root, output="uint8", **SMALL)
     assert torch.equal(a[0][0], b[0][0]) and a[0][1:] == b[0][1:]
+
+
+class TestDatasetAccess:
+    @pytest.mark.parametrize("index", [1.5, True, "1", np.float64(2.0)])
+    def test_non_integer_item_index(self, data, table, index):
+        """Bug: ``ds[1.5]`` passed the range check and returned item 1 (``int(1.5)``)."""
+        ds = VideoClipDataset(table, data.video_root, **SMALL)
+        with pytest.raises(ValueError, match="dataset index must be an integer"):
+            ds[index]
+        assert ds[np.int64(1)][2] == 1  # numpy integers (samplers) still index
+
+    @pytest.mark.parametrize("epoch", [1.5, True, -1])
+    def test_bad_epoch(self, data, table, epoch):
+        """Bug: ``set_epoch(1.5)`` stored epoch 1 (``fill_(int(1.5))``)."""
+        ds = VideoClipDataset(table, data.video_root, **SMALL)
+        with pytest.raises(ValueError, match="epoch must be an integer >= 0"):
+            ds.set_epoch(epoch)
+        assert ds.epoch == 0
+
+
+# ------------------------------------------------------------------ split lists and tables
+
+
+class TestSplitsAndTables:
+    def test_split_true_is_not_split_1(self, data):
+        """Bug: ``split=True`` passed ``in (1, 2, 3)`` (``True == 1``) and parsed split 1."""
+        from tempaug.data.splits import ucf101
+
+        with pytest.raises(ValueError, match="split must be 1, 2 or 3, got True"):
+            ucf101(data.list_dir, split=True)
+
+    def test_read_table_negative_label(self, tmp_path):
+        """Bug: label -1 wrote its class name into the *last* slot of ``attrs["classes"]``."""
+        from tempaug.data.splits import read_table
+
+        path = tmp_path / "t.csv"
+        path.write_text("video,label,class_name\na/x.avi,0,a\nb/y.avi,-1,b\n")
+        with pytest.raises(ValueError, match=r"t\.csv: column 'label' must hold integers >= 0"):
+            read_table(path)
+
+    @pytest.mark.parametrize("content", [b"", b"\xff\xfe\x00garbage\x00\xff", b'video\n"a\n'])
+    def test_read_table_unreadable_file_names_it(self, tmp_path, content):
+        """Bug: pandas' ``EmptyDataError``/``UnicodeDecodeError`` did not name the file."""
+        from tempaug.data.splits import read_table
+
+        path = tmp_path / "broken.csv"
+        path.write_bytes(content)
+        with pytest.raises(ValueError, match=r"broken\.csv: not a readable CSV table"):
+            read_table(path)

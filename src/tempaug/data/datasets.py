@@ -291,8 +291,8 @@ class VideoClipDataset(Dataset):
 
     def set_epoch(self, epoch: int) -> None:
         """Set the epoch used in item seeds; visible to already-running (persistent) workers."""
-        if epoch < 0:
-            raise ValueError(f"epoch must be >= 0, got {epoch}")
+        if isinstance(epoch, bool) or not isinstance(epoch, int | np.integer) or epoch < 0:
+            raise ValueError(f"epoch must be an integer >= 0, got {epoch!r}")
         self._epoch.fill_(int(epoch))
 
     def generator(self, index: int, epoch: int | None = None) -> torch.Generator:
@@ -311,6 +311,8 @@ class VideoClipDataset(Dataset):
 
     def __getitem__(self, index: int) -> tuple:
         n = len(self)
+        if isinstance(index, bool) or not isinstance(index, int | np.integer):
+            raise ValueError(f"dataset index must be an integer, got {index!r}")
         if not -n <= index < n:
             raise IndexError(f"index {index} out of range for {n} items")
         index = int(index) % n
