@@ -134,6 +134,19 @@ def test_malformed_table_exits_2(tables, tmp_path, capsys):
     _one_line_error(capsys, str(bad), "must hold integers")
 
 
+def test_table_with_an_empty_video_exits_2(tables, tmp_path, capsys):
+    """Bug: the dataset's ValueError (a row without a video path) came as a traceback after
+    the model was built; the CLI builds the datasets first."""
+    bad = tmp_path / "holes.csv"
+    bad.write_text("video,label\nc/v0.avi,0\n,1\n")
+    cfg = write_yaml(
+        tmp_path / "holes.yaml",
+        smoke_config(tables, tmp_path / "out", data={"eval_table": str(bad)}),
+    )
+    assert main(["-c", str(cfg)]) == 2
+    _one_line_error(capsys, "'video' must hold non-empty", "row 1")
+
+
 def test_export_weights_to_unwritable_path_exits_2(tmp_path, capsys):
     """Bug: an output folder that cannot be created raised ``NotADirectoryError``."""
     ckpt = save_checkpoint(tmp_path / "c.pt", {"model": {"w": torch.zeros(2)}, "epoch": 1})

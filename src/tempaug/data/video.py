@@ -293,7 +293,7 @@ class VideoReader:
     def __init__(self, path: str | os.PathLike[str], *, threads: int = 1) -> None:
         if not isinstance(path, str | os.PathLike):
             raise ValueError(f"path must be a str or os.PathLike, got {path!r}")
-        self._closed = True  # until the container is open: close() and __del__ stay safe
+        self._closed = True  # until the container is open (close() is then a no-op)
         self._threads = _check_int("threads", threads, 0)
         self.path = Path(path)
         if not self.path.is_file():

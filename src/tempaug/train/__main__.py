@@ -60,6 +60,24 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _check_data(cfg: TrainConfig, *, train: bool) -> None:
+    """Read the tables and build (without reading a video) the datasets a run builds, so a
+    malformed table or clip geometry is a :class:`ConfigError` (exit 2) before the model is."""
+    from tempaug.train.loaders import build_eval_dataset, build_train_dataset, load_tables
+
+    try:
+        tables = load_tables(cfg.data, need_train=train)
+        if train and tables.train is not None:
+            build_train_dataset(cfg, tables.train)
+        if tables.eval is not None:
+            n = cfg.eval.num_clips
+            build_eval_dataset(cfg, tables.eval, num_clips=n, num_crops=cfg.eval.num_crops)
+    except ConfigError:
+        raise
+    except ValueError as exc:  # read_table / VideoClipDataset errors name the file or column
+        raise ConfigError(f"data: {exc}") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit status."""
     args = _parser().parse_args(argv)
@@ -88,15 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(yaml.safe_dump(cfg.to_dict(), sort_keys=False), end="")
             return 0
         from tempaug.train.evaluate import evaluate
-        from tempaug.train.loaders import load_tables
         from tempaug.train.trainer import NonFiniteLossError, fit
 
-        try:  # the tables' own errors (read_table, pandas) name the file: exit 2, not a traceback
-            load_tables(cfg.data, need_train=not args.evaluate)
-        except ConfigError:
-            raise
-        except ValueError as exc:
-            raise ConfigError(f"data: {exc}") from None
+        _check_data(cfg, train=not args.evaluate)
         try:
             if args.evaluate:
                 metrics = evaluate(cfg, args.evaluate, out_dir=args.eval_out)
