@@ -123,6 +123,12 @@ class TestReaderState:
         with pytest.raises(ValueError, match=rf"{avi.name}.*is closed"):
             r.read([0])
 
+    def test_directory_is_not_a_missing_file(self, tmp_path):
+        """Bug: a folder where a video was expected was reported as 'file does not exist'.
+        Still a VideoDecodeError, so a dataset counts it like any unreadable video."""
+        with pytest.raises(VideoDecodeError, match="is a directory, not a file"):
+            VideoReader(tmp_path)
+
     @pytest.mark.parametrize("threads", [-1, 1.5, True, "2"])
     def test_bad_threads(self, avi, threads):
         """Bug: ``threads=-1`` or ``"2"`` reached FFmpeg's codec context (a TypeError or an

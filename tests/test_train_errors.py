@@ -147,6 +147,16 @@ def test_table_with_an_empty_video_exits_2(tables, tmp_path, capsys):
     _one_line_error(capsys, "'video' must hold non-empty", "row 1")
 
 
+def test_export_weights_onto_the_checkpoint_is_refused(tmp_path, capsys):
+    """Bug: ``--export-weights last.pt last.pt`` replaced the checkpoint by its weights."""
+    ckpt = save_checkpoint(tmp_path / "last.pt", {"model": {"w": torch.zeros(2)}, "epoch": 1})
+    before = ckpt.read_bytes()
+    alias = tmp_path / "." / "last.pt"
+    assert main(["--export-weights", str(ckpt), str(alias)]) == 2
+    _one_line_error(capsys, "is the checkpoint itself")
+    assert ckpt.read_bytes() == before
+
+
 def test_export_weights_to_unwritable_path_exits_2(tmp_path, capsys):
     """Bug: an output folder that cannot be created raised ``NotADirectoryError``."""
     ckpt = save_checkpoint(tmp_path / "c.pt", {"model": {"w": torch.zeros(2)}, "epoch": 1})

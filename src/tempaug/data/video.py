@@ -297,7 +297,8 @@ class VideoReader:
         self._threads = _check_int("threads", threads, 0)
         self.path = Path(path)
         if not self.path.is_file():
-            raise VideoDecodeError(self.path, "file does not exist")
+            what = "is a directory, not a file" if self.path.is_dir() else "file does not exist"
+            raise VideoDecodeError(self.path, what)
         self._container = self._open("cannot open container")
         try:
             cc = self._stream.codec_context

@@ -124,10 +124,16 @@ def export_weights(checkpoint: str | Path | Mapping[str, Any], path: str | Path)
         ``path``.
 
     Raises:
-        ValueError: the checkpoint cannot be loaded or has no model weights.
+        ValueError: ``path`` is the checkpoint itself (it would be replaced by the weights), the
+            checkpoint cannot be loaded or has no model weights.
     """
     from safetensors.torch import save
 
+    if isinstance(checkpoint, str | Path) and Path(path).resolve() == Path(checkpoint).resolve():
+        raise ValueError(
+            f"path {str(path)!r} is the checkpoint itself: exporting would replace the checkpoint "
+            "by its weights; choose another output file"
+        )
     state = load_checkpoint(checkpoint) if isinstance(checkpoint, (str, Path)) else checkpoint
     model = state.get("model")
     if not isinstance(model, Mapping) or not model:
