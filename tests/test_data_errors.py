@@ -398,3 +398,13 @@ class TestSplitsAndTables:
         path.write_bytes(content)
         with pytest.raises(ValueError, match=r"broken\.csv: not a readable CSV table"):
             read_table(path)
+
+
+@pytest.mark.parametrize("args", [(0, True, 0), (0, 1, 2.0), (-1, 0, 0), ("0", 0, 0)])
+def test_item_seed_needs_integers(args):
+    """Bug: ``item_seed(0, True, 0)`` was epoch 1's seed and ``2.0`` a numpy TypeError."""
+    from tempaug.data.datasets import item_seed
+
+    with pytest.raises(ValueError, match="seed, epoch and index must be integers >= 0"):
+        item_seed(*args)
+    assert item_seed(0, np.int64(1), 2) == item_seed(0, 1, 2)

@@ -53,8 +53,14 @@ Mode = Literal["train", "eval"]
 
 def item_seed(seed: int, epoch: int, index: int) -> int:
     """63-bit seed of item ``index`` in ``epoch`` (``numpy.random.SeedSequence`` mixing)."""
-    if min(seed, epoch, index) < 0:
-        raise ValueError(f"seed, epoch and index must be >= 0, got {seed}, {epoch}, {index}")
+    values = (seed, epoch, index)
+    if (
+        any(isinstance(v, bool) or not isinstance(v, int | np.integer) for v in values)
+        or min(values) < 0
+    ):
+        raise ValueError(
+            f"seed, epoch and index must be integers >= 0, got {seed!r}, {epoch!r}, {index!r}"
+        )
     state = np.random.SeedSequence([seed, epoch, index]).generate_state(2, dtype=np.uint32)
     return int((int(state[0]) << 31) ^ int(state[1]))
 
