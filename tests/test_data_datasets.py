@@ -337,7 +337,7 @@ class TestValidation:
             ({"output": "half"}, "output must be 'float' or 'uint8'"),
             ({"on_error": "ignore"}, "on_error must be 'raise' or 'skip'"),
             ({"crop_size": 64, "scale_range": (48, 60)}, "crop_size <= scale_range"),
-            ({"clip_len": 0}, "clip_len must be >= 1"),
+            ({"clip_len": 0}, "clip_len must be an integer >= 1"),
             ({"mean": (0.5, 0.5)}, "mean/std must have 3 entries"),
         ],
     )

@@ -113,9 +113,9 @@ class TestSpecs:
     def test_spec_validation(self):
         with pytest.raises(ValueError, match="crop_size <= scale_range"):
             TrainClipSpec(crop_size=170, scale_range=(160, 200))
-        with pytest.raises(ValueError, match=r"hflip_p must be in \[0, 1\]"):
+        with pytest.raises(ValueError, match=r"hflip_p must be a number in \[0, 1\]"):
             TrainClipSpec(hflip_p=1.5)
-        with pytest.raises(ValueError, match="num_clips must be >= 1"):
+        with pytest.raises(ValueError, match="num_clips must be an integer >= 1"):
             EvalClipSpec(num_clips=0)
 
     def test_eval_plan(self):

@@ -53,8 +53,14 @@ Mode = Literal["train", "eval"]
 
 def item_seed(seed: int, epoch: int, index: int) -> int:
     """63-bit seed of item ``index`` in ``epoch`` (``numpy.random.SeedSequence`` mixing)."""
-    if min(seed, epoch, index) < 0:
-        raise ValueError(f"seed, epoch and index must be >= 0, got {seed}, {epoch}, {index}")
+    values = (seed, epoch, index)
+    if (
+        any(isinstance(v, bool) or not isinstance(v, int | np.integer) for v in values)
+        or min(values) < 0
+    ):
+        raise ValueError(
+            f"seed, epoch and index must be integers >= 0, got {seed!r}, {epoch!r}, {index!r}"
+        )
     state = np.random.SeedSequence([seed, epoch, index]).generate_state(2, dtype=np.uint32)
     return int((int(state[0]) << 31) ^ int(state[1]))
 
@@ -152,6 +158,8 @@ class VideoClipDataset(Dataset):
         failure_log: str | Path | None = None,
         cache: FrameCache | None = None,
     ) -> None:
+        if not isinstance(table, pd.DataFrame):
+            raise ValueError(f"table must be a pandas DataFrame, got {type(table).__name__}")
         missing = {"video", "label"} - set(table.columns)
         if missing:
             raise ValueError(f"table lacks column(s) {sorted(missing)}; has {list(table.columns)}")
@@ -165,10 +173,15 @@ class VideoClipDataset(Dataset):
             raise ValueError(f"output must be 'float' or 'uint8', got {output!r}")
         if on_error not in ("raise", "skip"):
             raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
-        if seed < 0:
-            raise ValueError(f"seed must be >= 0, got {seed}")
-        if max_retries < 1:
-            raise ValueError(f"max_retries must be >= 1, got {max_retries}")
+        if not isinstance(root, str | os.PathLike) or not Path(root).is_dir():
+            raise ValueError(f"root must be an existing directory, got {root!r}")
+        for name, value, low in (("seed", seed, 0), ("max_retries", max_retries, 1)):
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        if transform is not None and not callable(transform):
+            raise ValueError(f"transform must be None or callable, got {transform!r}")
+        if not (isinstance(scale_range, Sequence) and len(scale_range) == 2):
+            raise ValueError(f"scale_range must be a pair (min, max), got {scale_range!r}")
         if isinstance(cache_bytes, bool) or not isinstance(cache_bytes, int) or cache_bytes < 0:
             raise ValueError(f"cache_bytes must be an integer >= 0, got {cache_bytes!r}")
         if cache is not None and (cache_bytes or not isinstance(cache, FrameCache)):
@@ -176,17 +189,45 @@ class VideoClipDataset(Dataset):
                 "cache must be a FrameCache and excludes cache_bytes, got "
                 f"cache={cache!r}, cache_bytes={cache_bytes!r}"
             )
-        if len(mean) != 3 or len(std) != 3 or any(s <= 0 for s in std):
+        stats = (mean, std)
+        if not all(isinstance(v, Sequence) and len(v) == 3 for v in stats) or not all(
+            isinstance(x, int | float | np.number) and not isinstance(x, bool) and np.isfinite(x)
+            for v in stats
+            for x in v
+        ):
+            raise ValueError(f"mean/std must have 3 entries with std > 0, got {mean}/{std}")
+        if any(s <= 0 for s in std):
             raise ValueError(f"mean/std must have 3 entries with std > 0, got {mean}/{std}")
         labels = np.asarray(table["label"])
-        if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0:
-            raise ValueError("table column 'label' must hold integers >= 0")
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(
+                f"table column 'label' must hold integers >= 0, got dtype {labels.dtype} "
+                f"(first values {labels[:3].tolist()})"
+            )
+        if labels.min() < 0:
+            row = int(np.argmin(labels))
+            raise ValueError(
+                f"table column 'label' must hold integers >= 0, got {labels[row]} at row {row}"
+            )
+        bad_video = [
+            i
+            for i, v in enumerate(table["video"])
+            if not isinstance(v, str | os.PathLike) or not str(v)
+        ]
+        if bad_video:
+            i = bad_video[0]
+            raise ValueError(
+                f"table column 'video' must hold non-empty relative paths (str), got "
+                f"{table['video'].iloc[i]!r} at row {i} ({len(bad_video)} such rows)"
+            )
         self.root = Path(root)
         self.mode: Mode = mode
         # Fixed-width numpy arrays (no per-row Python objects: no copy-on-read in forked workers).
         self._videos = np.asarray([str(v) for v in table["video"]], dtype=np.str_)
         self._labels = labels.astype(np.int64)
         k = table.attrs.get("num_classes")
+        if k is not None and (isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1):
+            raise ValueError(f"table.attrs['num_classes'] must be an integer >= 1, got {k!r}")
         self.num_classes = int(k) if k is not None else int(self._labels.max()) + 1
         if self._labels.max() >= self.num_classes:
             raise ValueError(
@@ -256,8 +297,8 @@ class VideoClipDataset(Dataset):
 
     def set_epoch(self, epoch: int) -> None:
         """Set the epoch used in item seeds; visible to already-running (persistent) workers."""
-        if epoch < 0:
-            raise ValueError(f"epoch must be >= 0, got {epoch}")
+        if isinstance(epoch, bool) or not isinstance(epoch, int | np.integer) or epoch < 0:
+            raise ValueError(f"epoch must be an integer >= 0, got {epoch!r}")
         self._epoch.fill_(int(epoch))
 
     def generator(self, index: int, epoch: int | None = None) -> torch.Generator:
@@ -276,6 +317,8 @@ class VideoClipDataset(Dataset):
 
     def __getitem__(self, index: int) -> tuple:
         n = len(self)
+        if isinstance(index, bool) or not isinstance(index, int | np.integer):
+            raise ValueError(f"dataset index must be an integer, got {index!r}")
         if not -n <= index < n:
             raise IndexError(f"index {index} out of range for {n} items")
         index = int(index) % n

@@ -78,7 +78,7 @@ class SplitFileError(ValueError):
 
 
 def _check_split(split: int) -> None:
-    if split not in (1, 2, 3):
+    if isinstance(split, bool) or split not in (1, 2, 3):
         raise ValueError(f"split must be 1, 2 or 3, got {split!r}")
 
 
@@ -356,17 +356,30 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        ValueError: the table lacks a ``video`` column or has non-integer labels (names the file).
+        ValueError: the file is not a readable CSV table, lacks a ``video`` column, or has
+            non-integer or negative labels (names the file).
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(2, "table not found", str(path))
-    df = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    try:
+        df = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    except (ValueError, pd.errors.ParserError) as e:  # not UTF-8, empty, malformed rows
+        raise ValueError(f"{path}: not a readable CSV table ({' '.join(str(e).split())})") from None
     if "video" not in df.columns:
         raise ValueError(f"{path}: table has no 'video' column (columns: {list(df.columns)})")
     if "label" in df.columns:
         if not pd.api.types.is_integer_dtype(df["label"]):
-            raise ValueError(f"{path}: column 'label' must hold integers")
+            raise ValueError(
+                f"{path}: column 'label' must hold integers, got dtype {df['label'].dtype} "
+                f"(first values {df['label'].head(3).tolist()})"
+            )
+        if len(df) and int(df["label"].min()) < 0:
+            row = int(df["label"].argmin())
+            raise ValueError(
+                f"{path}: column 'label' must hold integers >= 0, got {df['label'].iloc[row]} "
+                f"in data row {row + 1}"
+            )
         df["label"] = df["label"].astype("int64")
         if "class_name" in df.columns and len(df):
             pairs = df.drop_duplicates("label").sort_values("label")

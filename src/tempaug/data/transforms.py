@@ -37,6 +37,19 @@ __all__ = [
 ]
 
 
+# --------------------------------------------------------------------------- argument checks
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def _check_int(name: str, value: object, low: int = 1) -> None:
+    """Raise ``ValueError`` unless ``value`` is an integer (not a bool) >= ``low``."""
+    if not _is_int(value) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+
+
 # --------------------------------------------------------------------------- functional kernels
 
 
@@ -227,18 +240,21 @@ class TrainClipSpec:
     hflip_p: float = 0.5
 
     def __post_init__(self) -> None:
-        if self.clip_len < 1:
-            raise ValueError(f"clip_len must be >= 1, got {self.clip_len}")
-        if self.frame_stride < 1:
-            raise ValueError(f"frame_stride must be >= 1, got {self.frame_stride}")
-        lo, hi = self.scale_range
+        _check_int("clip_len", self.clip_len)
+        _check_int("frame_stride", self.frame_stride)
+        _check_int("crop_size", self.crop_size)
+        sr = self.scale_range
+        if not (isinstance(sr, tuple | list) and len(sr) == 2 and all(_is_int(v) for v in sr)):
+            raise ValueError(f"scale_range must be a pair of integers (min, max), got {sr!r}")
+        lo, hi = sr
         if not 1 <= self.crop_size <= lo <= hi:
             raise ValueError(
                 f"need 1 <= crop_size <= scale_range[0] <= scale_range[1], got crop_size="
                 f"{self.crop_size}, scale_range={self.scale_range}"
             )
-        if not 0.0 <= self.hflip_p <= 1.0:
-            raise ValueError(f"hflip_p must be in [0, 1], got {self.hflip_p}")
+        p = self.hflip_p
+        if isinstance(p, bool) or not isinstance(p, int | float | np.floating) or not 0 <= p <= 1:
+            raise ValueError(f"hflip_p must be a number in [0, 1], got {p!r}")
 
     @property
     def span(self) -> int:
@@ -296,8 +312,7 @@ class EvalClipSpec:
 
     def __post_init__(self) -> None:
         for name in ("clip_len", "frame_stride", "crop_size", "num_clips", "num_crops"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+            _check_int(name, getattr(self, name))
 
     @property
     def span(self) -> int:

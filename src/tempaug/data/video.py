@@ -35,6 +35,8 @@ import pandas as pd
 import torch
 from av.video.reformatter import VideoReformatter
 
+from .transforms import short_side_size
+
 __all__ = [
     "VideoDecodeError",
     "VideoInfo",
@@ -101,21 +103,73 @@ def _fps(stream: av.video.stream.VideoStream) -> float:
     return math.nan
 
 
+def _check_int(name: str, value: object, low: int) -> int:
+    """``value`` as an ``int`` >= ``low`` (Python or NumPy integer, not ``bool``)."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def _check_size(size: object, info: VideoInfo) -> tuple[int, int]:
+    """``size`` (``(height, width)`` or an int short side) as the output ``(height, width)``."""
+    if isinstance(size, int | np.integer) and not isinstance(size, bool | np.bool_):
+        if size <= 0:
+            raise ValueError(f"size must be a positive short side or (height, width), got {size}")
+        return short_side_size(info.height, info.width, int(size))
+    ok = (
+        isinstance(size, Sequence | np.ndarray)
+        and not isinstance(size, str | bytes)
+        and len(size) == 2
+        and all(
+            isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_) for v in size
+        )
+    )
+    if not ok:
+        raise ValueError(
+            f"size must be None, an int (short side) or (height, width) integers, got {size!r}"
+        )
+    out_h, out_w = int(size[0]), int(size[1])
+    if out_h <= 0 or out_w <= 0:
+        raise ValueError(f"size must be positive (height, width), got {tuple(size)}")
+    return out_h, out_w
+
+
 def validate_request(
     indices: Sequence[int] | np.ndarray,
-    size: tuple[int, int] | None,
+    size: int | tuple[int, int] | None,
     info: VideoInfo,
     path: str | os.PathLike[str],
 ) -> tuple[np.ndarray, int, int]:
     """Check a frame request: ``(indices as int64 1-D, out_height, out_width)``.
 
     The one validation of :meth:`VideoReader.read` and :meth:`tempaug.data.FrameCache.read`.
+    ``size`` is ``(height, width)``, or an int: the short side, aspect ratio kept (as
+    ``torchvision.transforms.Resize(int)``; rounded by :func:`~tempaug.data.transforms.short_side_size`).
 
     Raises:
-        ValueError: empty ``indices``, an index outside ``[0, num_frames)`` (message names the
-            path) or a non-positive ``size``.
+        ValueError: empty or non-integer ``indices`` (floats, bools, strings are not rounded), an
+            index outside ``[0, num_frames)`` (message names the path) or a bad ``size``.
     """
-    idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+    if isinstance(indices, np.ndarray) and indices.dtype.kind in "iu":
+        idx = indices.astype(np.int64, copy=False).reshape(-1)
+    else:
+        if isinstance(indices, str | bytes) or not isinstance(
+            indices, Sequence | np.ndarray | torch.Tensor | range
+        ):
+            raise ValueError(
+                f"indices must be a sequence of integer frame indices, got {indices!r:.80}"
+            )
+        raw = np.asarray(indices)
+        if raw.size == 0:
+            raise ValueError("indices must not be empty")
+        if raw.dtype.kind not in "iu":
+            raise ValueError(
+                f"indices must be integers (not rounded), got dtype {raw.dtype} in "
+                f"{indices!r:.80} for {path}"
+            )
+        idx = raw.astype(np.int64).reshape(-1)
     if idx.size == 0:
         raise ValueError("indices must not be empty")
     if idx.min() < 0 or idx.max() >= info.num_frames:
@@ -125,9 +179,7 @@ def validate_request(
         )
     if size is None:
         return idx, info.height, info.width
-    out_h, out_w = (int(v) for v in size)
-    if out_h <= 0 or out_w <= 0:
-        raise ValueError(f"size must be positive (height, width), got {size}")
+    out_h, out_w = _check_size(size, info)
     return idx, out_h, out_w
 
 
@@ -223,6 +275,9 @@ class VideoReader:
         threads: Decoder threads (``0`` = FFmpeg's choice). The default ``1`` keeps one
             DataLoader worker on one core, which is what per-worker throughput assumes.
 
+    Reads after :meth:`close` (or after the ``with`` block) raise ``ValueError`` (like a closed
+    Python file).
+
     Attributes:
         path: The file.
         info: :class:`VideoInfo` of the first video stream. ``num_frames`` is the number of
@@ -231,14 +286,19 @@ class VideoReader:
             past the cut raises.
 
     Raises:
+        ValueError: ``path`` is not a path or ``threads`` is not an integer >= 0.
         VideoDecodeError: the file is missing, cannot be opened, has no video stream or no frames.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, threads: int = 1) -> None:
+        if not isinstance(path, str | os.PathLike):
+            raise ValueError(f"path must be a str or os.PathLike, got {path!r}")
+        self._closed = True  # until the container is open (close() is then a no-op)
+        self._threads = _check_int("threads", threads, 0)
         self.path = Path(path)
         if not self.path.is_file():
-            raise VideoDecodeError(self.path, "file does not exist")
-        self._threads = threads
+            what = "is a directory, not a file" if self.path.is_dir() else "file does not exist"
+            raise VideoDecodeError(self.path, what)
         self._container = self._open("cannot open container")
         try:
             cc = self._stream.codec_context
@@ -256,6 +316,7 @@ class VideoReader:
         except BaseException:
             self._container.close()
             raise
+        self._closed = False
 
     def _open(self, what: str) -> av.container.InputContainer:
         try:
@@ -275,8 +336,19 @@ class VideoReader:
         self._container = self._open("cannot reopen container")
 
     def close(self) -> None:
-        """Close the container."""
-        self._container.close()
+        """Close the container (idempotent); later reads raise ``ValueError``."""
+        if not self._closed:
+            self._closed = True
+            self._container.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ValueError(f"the VideoReader of {self.path} is closed (read after close())")
 
     def __enter__(self) -> VideoReader:
         return self
@@ -285,24 +357,29 @@ class VideoReader:
         self.close()
 
     def read(
-        self, indices: Sequence[int] | np.ndarray, *, size: tuple[int, int] | None = None
+        self, indices: Sequence[int] | np.ndarray, *, size: int | tuple[int, int] | None = None
     ) -> torch.Tensor:
         """Decode the frames at ``indices`` (any order, repeats allowed).
 
         Args:
-            indices: Frame indices in ``[0, info.num_frames)``.
-            size: Output ``(height, width)``; frames are resized after the RGB conversion by
-                :func:`resize_frames` (antialiased bilinear). ``None`` keeps the native size.
+            indices: Integer frame indices in ``[0, info.num_frames)`` (a sequence or an
+                integer array; floats and bools are refused, not rounded).
+            size: Output ``(height, width)``, or an int: the short side, aspect ratio kept (as
+                ``torchvision.transforms.Resize(int)``); frames are resized after the RGB
+                conversion by :func:`resize_frames` (antialiased bilinear). ``None`` keeps the
+                native size.
 
         Returns:
             uint8 tensor ``(len(indices), 3, H, W)``: a view of a contiguous ``(T, H, W, 3)`` RGB
             buffer (``stride(1) == 1``).
 
         Raises:
-            ValueError: an index outside ``[0, num_frames)`` or a non-positive ``size``.
-            VideoDecodeError: the stream ends before the last requested frame (truncated file)
-                or FFmpeg fails mid-stream.
+            ValueError: the reader is closed, empty or non-integer ``indices``, an index
+                outside ``[0, num_frames)`` or a bad ``size`` (checked before any decoding).
+            VideoDecodeError: the stream ends before the last requested frame (a truncated
+                file, or one damaged mid-stream) or FFmpeg fails mid-stream (names the file).
         """
+        self._check_open()
         idx, out_h, out_w = validate_request(indices, size, self.info, self.path)
         unique, inverse = np.unique(idx, return_inverse=True)
         buf = np.empty((unique.size, self.info.height, self.info.width, 3), dtype=np.uint8)
@@ -384,11 +461,13 @@ class VideoReader:
         raise VideoDecodeError(
             self.path,
             f"stream ended after frame {last_seen} but frame {int(wanted[pos])} was requested "
-            f"(the file holds {self.info.num_frames} frames by its header/index; truncated file?)",
+            f"(the file holds {self.info.num_frames} frames by its header/index; truncated or "
+            "damaged file?)",
         )
 
     def count_frames(self) -> int:
         """Decode the whole stream (no RGB conversion) and return the number of frames."""
+        self._check_open()
         self._reopen()
         n = 0
         try:
@@ -414,7 +493,7 @@ def decode(
     *,
     start: int | None = None,
     num_frames: int | None = None,
-    size: tuple[int, int] | None = None,
+    size: int | tuple[int, int] | None = None,
 ) -> torch.Tensor:
     """Decode consecutive frames ``[start, start + num_frames)`` of a video.
 
@@ -422,19 +501,22 @@ def decode(
         path: Video file.
         start: First frame (default 0).
         num_frames: Number of frames (default: to the end of the video).
-        size: Optional output ``(height, width)`` (resized during RGB conversion).
+        size: Optional output ``(height, width)`` or short side (as :meth:`VideoReader.read`).
 
     Returns:
         uint8 tensor ``(T, 3, H, W)``, a channels-last view of the decoder's ``(T, H, W, 3)``
         array (no copy).
 
     Raises:
-        ValueError: ``start``/``num_frames`` outside the video (message gives the valid range).
+        ValueError: ``start``/``num_frames`` not integers or outside the video (message gives
+            the valid range), or a bad ``size``.
         VideoDecodeError: missing, truncated, unreadable or zero-frame file (names the path).
     """
+    s = 0 if start is None else _check_int("start", start, 0)
+    if num_frames is not None:
+        _check_int("num_frames", num_frames, 1)
     with VideoReader(path) as reader:
         n = reader.info.num_frames
-        s = 0 if start is None else int(start)
         if not 0 <= s < n:
             raise ValueError(f"start must be in [0, {n}) for {path}, got {start}")
         count = n - s if num_frames is None else int(num_frames)
@@ -509,12 +591,18 @@ def scan(
         truncated).
 
     Raises:
-        ValueError: ``table`` has no ``video`` column or ``num_threads < 1``.
+        ValueError: ``table`` is not a DataFrame with a ``video`` column, ``root`` is not a
+            directory, ``full`` is not a bool or ``num_threads`` is not an integer >= 1.
     """
+    if not isinstance(table, pd.DataFrame):
+        raise ValueError(f"table must be a pandas DataFrame, got {type(table).__name__}")
     if "video" not in table.columns:
         raise ValueError(f"table must have a 'video' column, got {list(table.columns)}")
-    if num_threads < 1:
-        raise ValueError(f"num_threads must be >= 1, got {num_threads}")
+    if not isinstance(full, bool):
+        raise ValueError(f"full must be True or False, got {full!r}")
+    _check_int("num_threads", num_threads, 1)
+    if not isinstance(root, str | os.PathLike) or not Path(root).is_dir():
+        raise ValueError(f"root must be an existing directory, got {root!r}")
     root = Path(root)
     videos = list(dict.fromkeys(str(v) for v in table["video"]))
     if num_threads == 1:

@@ -3,8 +3,11 @@
 Trains (``fit``) by default, or evaluates a checkpoint with ``--evaluate PATH``, or writes a
 checkpoint's model weights alone as code-free ``safetensors`` with
 ``--export-weights CHECKPOINT OUT.safetensors`` (no config needed). Works under
-``torchrun --nproc_per_node N -m tempaug.train ...`` (DDP). Configuration errors and unreadable
-or refused checkpoints exit with status 2 and a message naming the bad key or file; a
+``torchrun --nproc_per_node N -m tempaug.train ...`` (DDP). Configuration errors (including
+``aug.mix_kwargs`` or ``aug.randaugment`` that cannot work on the configured clips, and split
+tables that are missing or malformed), unreadable or refused checkpoints and contradictory
+options exit with status 2 and a one-line message naming the bad key or file, before any
+training or evaluation starts; ``--print-config`` runs the same configuration checks. A
 non-finite loss exits with status 3.
 """
 
@@ -22,6 +25,11 @@ import yaml
 from tempaug.train.config import ConfigError, TrainConfig
 
 __all__ = ["main"]
+
+
+def _error(exc: BaseException) -> str:
+    """``error: <message>`` on one line (multi-line messages are joined)."""
+    return "error: " + " ".join(str(exc).split())
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,6 +60,24 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _check_data(cfg: TrainConfig, *, train: bool) -> None:
+    """Read the tables and build (without reading a video) the datasets a run builds, so a
+    malformed table or clip geometry is a :class:`ConfigError` (exit 2) before the model is."""
+    from tempaug.train.loaders import build_eval_dataset, build_train_dataset, load_tables
+
+    try:
+        tables = load_tables(cfg.data, need_train=train)
+        if train and tables.train is not None:
+            build_train_dataset(cfg, tables.train)
+        if tables.eval is not None:
+            n = cfg.eval.num_clips
+            build_eval_dataset(cfg, tables.eval, num_clips=n, num_crops=cfg.eval.num_crops)
+    except ConfigError:
+        raise
+    except ValueError as exc:  # read_table / VideoClipDataset errors name the file or column
+        raise ConfigError(f"data: {exc}") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit status."""
     args = _parser().parse_args(argv)
@@ -67,12 +93,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         src, dst = args.export_weights
         try:
             path = export_weights(src, dst)
-        except ValueError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+        except (ValueError, OSError) as exc:
+            print(_error(exc), file=sys.stderr)
             return 2
         print(json.dumps({"checkpoint": src, "weights": str(path)}))
         return 0
     try:
+        if args.eval_out and not args.evaluate:
+            raise ConfigError("--eval-out needs --evaluate CHECKPOINT (it is where that writes)")
         cfg = TrainConfig.from_yaml(args.config, args.overrides)
         if args.print_config:
             print(yaml.safe_dump(cfg.to_dict(), sort_keys=False), end="")
@@ -80,16 +108,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tempaug.train.evaluate import evaluate
         from tempaug.train.trainer import NonFiniteLossError, fit
 
+        _check_data(cfg, train=not args.evaluate)
         try:
             if args.evaluate:
                 metrics = evaluate(cfg, args.evaluate, out_dir=args.eval_out)
             else:
                 metrics = fit(cfg)
         except NonFiniteLossError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            print(_error(exc), file=sys.stderr)
             return 3
     except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_error(exc), file=sys.stderr)
         return 2
     if rank == 0:
         print(json.dumps(metrics, indent=2))

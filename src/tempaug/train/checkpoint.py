@@ -88,7 +88,8 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     """
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"checkpoint {str(path)!r} does not exist")
+        what = "is a directory, not a file" if path.is_dir() else "does not exist"
+        raise ValueError(f"checkpoint {str(path)!r} {what}")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -123,10 +124,16 @@ def export_weights(checkpoint: str | Path | Mapping[str, Any], path: str | Path)
         ``path``.
 
     Raises:
-        ValueError: the checkpoint cannot be loaded or has no model weights.
+        ValueError: ``path`` is the checkpoint itself (it would be replaced by the weights), the
+            checkpoint cannot be loaded or has no model weights.
     """
     from safetensors.torch import save
 
+    if isinstance(checkpoint, str | Path) and Path(path).resolve() == Path(checkpoint).resolve():
+        raise ValueError(
+            f"path {str(path)!r} is the checkpoint itself: exporting would replace the checkpoint "
+            "by its weights; choose another output file"
+        )
     state = load_checkpoint(checkpoint) if isinstance(checkpoint, (str, Path)) else checkpoint
     model = state.get("model")
     if not isinstance(model, Mapping) or not model:

@@ -14,6 +14,8 @@ command-line style overrides (values are parsed as YAML, so lists and dicts work
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -462,7 +464,8 @@ def _validate_ranges(cfg: TrainConfig) -> None:
         f"must satisfy crop_size ({d.crop_size}) <= min <= max",
     )
     need(0.0 <= d.hflip_p <= 1.0, "data.hflip_p", "must be in [0, 1]")
-    need(all(s > 0 for s in d.std), "data.std", "must be > 0")
+    need(all(math.isfinite(m) for m in d.mean), "data.mean", "must be finite")
+    need(all(math.isfinite(s) and s > 0 for s in d.std), "data.std", "must be finite and > 0")
     need(d.num_workers >= 0, "data.num_workers", "must be >= 0")
     need(d.cache_mb >= 0, "data.cache_mb", "must be >= 0")
 
@@ -491,6 +494,7 @@ def _validate_ranges(cfg: TrainConfig) -> None:
     need(a.mix in MIX_METHODS, "aug.mix", f"must be one of {list(MIX_METHODS)}")
     if "num_classes" in a.mix_kwargs:
         raise ConfigError("aug.mix_kwargs must not set num_classes (taken from data.num_classes)")
+    _validate_augmentations(cfg)
 
     need(e.num_clips >= 1, "eval.num_clips", "must be >= 1")
     need(e.num_crops in (1, 3), "eval.num_crops", "must be 1 or 3")
@@ -499,12 +503,38 @@ def _validate_ranges(cfg: TrainConfig) -> None:
     need(e.epoch_num_clips >= 1, "eval.epoch_num_clips", "must be >= 1")
 
     need(
-        r.device in ("auto", "cpu", "cuda") or r.device.startswith("cuda:"),
+        r.device in ("auto", "cpu", "cuda") or re.fullmatch(r"cuda:\d+", r.device) is not None,
         "runtime.device",
         "must be 'auto', 'cpu', 'cuda' or 'cuda:N'",
     )
     need(r.save_every >= 1, "runtime.save_every", "must be >= 1")
     need(r.keep_every >= 0, "runtime.keep_every", "must be >= 0")
+
+
+def _validate_augmentations(cfg: TrainConfig) -> None:
+    """Build RandAugment-T and the batch method as a run does, and draw the method's parameters
+    once for a dummy ``(2, clip_len, 3, crop, crop)`` batch with a private generator (no global
+    RNG is touched), so kwargs that cannot fit the clip fail here, not after training starts."""
+    import torch
+
+    from tempaug.augment import RandAugmentT, build
+
+    a, d = cfg.aug, cfg.data
+
+    if a.randaugment is not None:
+        try:
+            RandAugmentT(**a.randaugment)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"aug.randaugment {a.randaugment!r}: {exc}") from None
+    shape = (2, d.clip_len, 3, d.crop_size, d.crop_size)
+    try:
+        method = build(a.mix, num_classes=d.num_classes or 2, **a.mix_kwargs)
+        method.sample_params(shape, generator=torch.Generator().manual_seed(0))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"aug.mix_kwargs {a.mix_kwargs!r} do not work for aug.mix={a.mix!r} on clips of "
+            f"data.clip_len={d.clip_len} frames of data.crop_size={d.crop_size}: {exc}"
+        ) from None
 
 
 def _hints(cls: type) -> dict[str, Any]:

@@ -14,6 +14,7 @@ score_{K-1}``), which the ensemble tables average.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -331,6 +332,38 @@ def run_final_evaluation(
     return metrics
 
 
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    """``exc``'s message on one line, at most ``limit`` characters."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _load_model_state(checkpoint: str | Path) -> dict[str, Any]:
+    """:func:`load_checkpoint` for evaluation: every failure is a :class:`ConfigError` naming
+    the file, and the entries evaluation needs (``model``, ``model_name``, ``model_kwargs``
+    with ``num_classes``, ``epoch``) are checked before anything is built."""
+    if not isinstance(checkpoint, str | os.PathLike):
+        raise ConfigError(f"checkpoint must be a path, got {checkpoint!r}")
+    try:
+        state = load_checkpoint(checkpoint, map_location="cpu")
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    kwargs = state.get("model_kwargs")
+    problems = [
+        f"{key!r} missing" for key in ("model", "model_name", "model_kwargs", "epoch")
+        if key not in state
+    ]  # fmt: skip
+    if not problems and not (isinstance(kwargs, dict) and "num_classes" in kwargs):
+        problems.append(f"model_kwargs {kwargs!r} lacks num_classes")
+    if not problems and not (isinstance(state["model"], dict) and state["model"]):
+        problems.append("no model weights")
+    if problems:
+        raise ConfigError(
+            f"checkpoint {str(checkpoint)!r} cannot be evaluated: {', '.join(problems)}"
+        )
+    return state
+
+
 def evaluate(
     cfg: TrainConfig, checkpoint: str | Path, *, out_dir: str | Path | None = None
 ) -> dict[str, Any]:
@@ -349,14 +382,16 @@ def evaluate(
         "num_classes", "epoch", "checkpoint", ...}`` (accuracies in percent).
 
     Raises:
-        ConfigError: missing validation table or a class-count mismatch with the checkpoint.
-        ValueError: the checkpoint file is missing or not a tempaug checkpoint.
+        ConfigError: the checkpoint is missing, unreadable, not a tempaug checkpoint, lacks
+            model entries or does not fit its own model (the message names the file), missing
+            validation table or a class-count mismatch with the checkpoint; all before any
+            video is read.
     """
     cfg.validate()
+    state = _load_model_state(checkpoint)
     ctx = D.setup(cfg.runtime.device)
     try:
         configure_backends(cfg, ctx.device)
-        state = load_checkpoint(checkpoint, map_location="cpu")
         tables = load_tables(cfg.data, need_train=False)
         if tables.eval is None:
             raise ConfigError("data.eval_table must be set to evaluate")
@@ -366,13 +401,20 @@ def evaluate(
                 f"checkpoint has {spec_kwargs['num_classes']} classes but data has "
                 f"{tables.num_classes}"
             )
-        model = build_network(
-            state["model_name"],
-            spec_kwargs,
-            ctx.device,
-            channels_last=cfg.runtime.channels_last,
-        )
-        model.load_state_dict(state["model"])
+        where = f"checkpoint {str(checkpoint)!r}: model {state['model_name']!r} {spec_kwargs}"
+        try:
+            model = build_network(
+                state["model_name"],
+                spec_kwargs,
+                ctx.device,
+                channels_last=cfg.runtime.channels_last,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"{where} cannot be built: {_one_line(exc)}") from None
+        try:
+            model.load_state_dict(state["model"])
+        except (RuntimeError, TypeError, ValueError) as exc:
+            raise ConfigError(f"{where} does not fit its weights: {_one_line(exc)}") from None
         out = Path(out_dir) if out_dir is not None else Path(cfg.out_dir)
         return run_final_evaluation(
             model,
