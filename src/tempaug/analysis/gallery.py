@@ -30,10 +30,10 @@ __all__ = [
     "FIG4_METHODS",
     "clip_grid",
     "delta_vs_baseline",
-    "replicate_curves",
     "fig4_rows",
     "load_clip",
     "ramp_params",
+    "replicate_curves",
     "sample_videos",
     "save_figure",
 ]
