@@ -147,6 +147,16 @@ def test_table_with_an_empty_video_exits_2(tables, tmp_path, capsys):
     _one_line_error(capsys, "'video' must hold non-empty", "row 1")
 
 
+def test_resume_from_a_corrupt_checkpoint_exits_2(config, tmp_path, capsys):
+    """Bug: ``runtime.resume=true`` over a damaged ``last.pt`` built the model, then died with
+    load_checkpoint's ValueError as a traceback (exit 1)."""
+    last = tmp_path / "out" / "checkpoints" / "last.pt"
+    last.parent.mkdir(parents=True)
+    last.write_bytes(b"PK\x03\x04 torn copy")
+    assert main(["-c", str(config), "--set", "runtime.resume=true"]) == 2
+    _one_line_error(capsys, "runtime.resume=true", str(last))
+
+
 def test_export_weights_onto_the_checkpoint_is_refused(tmp_path, capsys):
     """Bug: ``--export-weights last.pt last.pt`` replaced the checkpoint by its weights."""
     ckpt = save_checkpoint(tmp_path / "last.pt", {"model": {"w": torch.zeros(2)}, "epoch": 1})

@@ -78,6 +78,21 @@ def _check_data(cfg: TrainConfig, *, train: bool) -> None:
         raise ConfigError(f"data: {exc}") from None
 
 
+def _check_resume(cfg: TrainConfig) -> None:
+    """``runtime.resume=true``: the checkpoint the trainer will continue from must load
+    (``"auto"`` starts afresh from an unreadable one by design)."""
+    from pathlib import Path
+
+    from tempaug.train.checkpoint import load_checkpoint
+
+    path = Path(cfg.out_dir) / "checkpoints" / "last.pt"
+    if cfg.runtime.resume is True and path.exists():
+        try:
+            load_checkpoint(path, map_location="cpu")
+        except ValueError as exc:
+            raise ConfigError(f"runtime.resume=true: {exc}") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit status."""
     args = _parser().parse_args(argv)
@@ -109,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tempaug.train.trainer import NonFiniteLossError, fit
 
         _check_data(cfg, train=not args.evaluate)
+        if not args.evaluate:
+            _check_resume(cfg)
         try:
             if args.evaluate:
                 metrics = evaluate(cfg, args.evaluate, out_dir=args.eval_out)
