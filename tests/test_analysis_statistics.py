@@ -18,7 +18,7 @@ def bernoulli(p, n_videos, seeds=(0, 1, 2), *, rng, videos=None):
 
 
 def test_correctness_matches_topk_accuracy():
-    from tempaug.analysis.scores import topk_accuracy
+    from tempaug.train.scores import topk_accuracy
 
     df = pd.DataFrame(
         {

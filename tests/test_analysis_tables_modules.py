@@ -17,8 +17,9 @@ from tempaug.analysis import (
     table_rows,
     tables,
 )
+from tempaug.train import scores as train_scores
 
-MODULES = (rendering, run_records, scores, statistics, table_builders, table_rows)
+MODULES = (rendering, run_records, scores, statistics, table_builders, table_rows, train_scores)
 
 
 def test_every_tables_name_is_the_split_modules_object():

@@ -1,4 +1,7 @@
-"""Per-video score files (``scores.csv``), top-k accuracy and the ensemble of Table 7.
+"""Per-video scores over runs: the replicates of a cell and the ensemble of Table 7.
+
+Reading a ``scores.csv`` and its top-k accuracy live with the evaluation that writes it
+(:mod:`tempaug.train.scores`).
 
 A score file has ``video``, ``label`` and one ``score_<k>`` column per class (softmax averaged
 over the views of a video, Sec. 4.1). The ensemble of Sec. 4.5 averages these scores over models.
@@ -23,9 +26,7 @@ __all__ = [
     "ensemble_by_seed",
     "ensemble_runs",
     "ensemble_scores",
-    "read_scores",
     "run_replicates",
-    "topk_accuracy",
     "write_scores",
 ]
 

@@ -111,7 +111,7 @@ class Comparison:
 def correctness(scores: pd.DataFrame, k: int = 1) -> pd.Series:
     """Per-video top-``k`` correctness of a score table (``video``, ``label``, ``score_<c>``).
 
-    Ties are broken towards the lower class index, as :func:`~tempaug.analysis.scores.topk_accuracy`
+    Ties are broken towards the lower class index, as :func:`~tempaug.train.scores.topk_accuracy`
     (``k`` is capped at the number of classes).
 
     Returns:

@@ -35,9 +35,7 @@ from tempaug.analysis.scores import (
     ensemble_by_seed,
     ensemble_runs,
     ensemble_scores,
-    read_scores,
     run_replicates,
-    topk_accuracy,
     write_scores,
 )
 from tempaug.analysis.statistics import (
@@ -50,6 +48,7 @@ from tempaug.analysis.statistics import (
     compare,
     correctness,
     estimate,
+    holm_adjust,
     nan_estimate,
 )
 from tempaug.analysis.table_builders import (
@@ -71,6 +70,7 @@ from tempaug.analysis.table_rows import (
     recipe_tables,
     table7_val_recipes,
 )
+from tempaug.train.scores import read_scores, topk_accuracy
 
 __all__ = [
     "ALPHA",
@@ -103,6 +103,7 @@ __all__ = [
     "evaluation_summary",
     "evidence",
     "format_value",
+    "holm_adjust",
     "markdown_table",
     "nan_estimate",
     "publish_table",

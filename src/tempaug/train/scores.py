@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["check_scores", "read_scores", "score_columns", "topk_accuracy"]
+__all__ = ["read_scores", "topk_accuracy"]
 
 
 def read_scores(path: str | Path) -> pd.DataFrame:
