@@ -46,7 +46,7 @@ import torch
 
 from ._checks import check_layout
 from ._device import to_device
-from ._labels import as_targets, check_num_classes, mix_targets
+from ._labels import as_targets, check_labels, check_num_classes, mix_targets
 from ._masks import (
     box_coverage,
     box_mask,
@@ -508,7 +508,7 @@ class _Mix:
         """
         clips = _check_batch(clips, floating=self._kernel != "cut")
         # Labels are checked before anything is drawn: the same error on every seed.
-        as_targets(labels, self.num_classes, clips.shape[0], smoothing=self.label_smoothing)
+        check_labels(labels, self.num_classes, clips.shape[0])
         params = self.sample_params(clips.shape, generator=generator)
         return self.apply(clips, labels, params)
 
