@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One prepared GPU check (issue 26, item 4), <= 8 minutes on one H200:
+# One prepared GPU check (issue 26, item 4), <= 8 minutes on one H200 (timeouts 150 + 210 + 100 s):
 #   1. the CUDA tests (@requires_cuda, selected with -k cuda) of the augmentations and the
 #      trainer, with the batch-prep tests under torch.cuda.set_sync_debug_mode("error");
 #   2. the train-step benchmark at the paper configuration (SlowFast-50, 64x160^2, batch 16,
@@ -33,14 +33,14 @@ status=0
   echo "# gpu_check.sh $(date -u +%FT%TZ), cuda=$HAS_CUDA quick=$QUICK"
   "$PY" -c "import torch, sys; print('torch', torch.__version__, 'python', sys.version.split()[0], torch.cuda.get_device_name() if torch.cuda.is_available() else 'no GPU')"
   echo "## 1. CUDA tests (sync debug mode 'error' in tests/test_augment_host_sync.py)"
-  timeout 240 "$PY" -m pytest -q -p no:cacheprovider -k cuda \
+  timeout 150 "$PY" -m pytest -q -p no:cacheprovider -k cuda \
     tests/test_augment_host_sync.py tests/test_augment_mixing.py tests/test_augment_deleting.py \
     tests/test_augment_randaugment_t.py tests/test_train_trainer.py || status=1
   echo "## 2. train-step benchmark, paper configuration"
   if [[ $HAS_CUDA == 1 ]]; then
     steps=$([[ $QUICK == 1 ]] && echo "--steps 2 --runs 1" || echo "--steps 5 --runs 3")
     # shellcheck disable=SC2086
-    timeout 300 "$PY" benchmarks/train_step.py --configs paper --no-wait $steps \
+    timeout 210 "$PY" benchmarks/train_step.py --configs paper --no-wait $steps \
       --augs none framecutout framecutmix fademixup framecutmixup randaugt randaugt+framecutmixup \
       --stem "$STEM" || status=1
   else
@@ -55,7 +55,7 @@ status=0
     SAVE=$(mktemp -d); cp results/benchmarks/loader_paper.* "$SAVE"/ 2>/dev/null
   fi
   # shellcheck disable=SC2086
-  timeout 180 "$PY" benchmarks/loader.py $loader_args || status=1
+  timeout 100 "$PY" benchmarks/loader.py $loader_args || status=1
   if [[ $QUICK == 1 ]]; then
     LOADER_STEM=loader_paper_quick
     for ext in csv md; do
