@@ -14,10 +14,18 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from _host_sync import FAKE_DEVICE, HostSyncDetector, HostSyncError, as_device, as_host
+from _host_sync import (
+    FAKE_DEVICE,
+    DeviceTensor,
+    HostSyncDetector,
+    HostSyncError,
+    as_device,
+    as_host,
+)
 from conftest import make_video_batch, requires_cuda
 
 from tempaug.augment import METHODS, MIXING_METHODS, RandAugmentT, build, functional, one_hot
+from tempaug.augment._device import to_device
 from tempaug.augment._labels import one_hot_unchecked
 from tempaug.augment._ops_table import OP_NAMES
 from tempaug.augment.randaugment_t import MODES
@@ -212,3 +220,25 @@ def test_cuda_loss_bookkeeping_never_waits_on_the_host():
         torch.cuda.set_sync_debug_mode("default")
     _Trainer._check_finite(owner, pending, wait=True)
     assert pending == []
+
+
+def test_to_device_sends_every_dtype_in_one_aligned_copy():
+    """One transfer for any mix of dtypes/shapes (odd byte sizes need the 8-byte padding)."""
+    tensors = [
+        torch.tensor([True, False, True]),
+        torch.arange(5, dtype=torch.uint8),
+        torch.tensor([[3, -1], [7, 2**40]]),
+        torch.tensor(0.25, dtype=torch.float64),
+        torch.zeros(0, 6, dtype=torch.int64),
+        torch.linspace(0, 1, 7, dtype=torch.float32),
+        torch.tensor([1.5, -2.0], dtype=torch.float16),
+    ]
+    with HostSyncDetector() as detector:
+        moved = to_device(*tensors, device=FAKE_DEVICE)
+    assert detector.transfers == 1
+    for before, after in zip(tensors, moved, strict=True):
+        assert isinstance(after, DeviceTensor)
+        after = as_host(after)
+        assert after.dtype == before.dtype and after.shape == before.shape
+        assert torch.equal(after, before)
+    assert to_device(device=FAKE_DEVICE) == ()
