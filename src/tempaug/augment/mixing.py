@@ -28,7 +28,8 @@ clip may be paired with itself (then it is unchanged and its target is its own l
 
 Parameters are drawn by ``sample_params`` on a CPU generator (CPU tensors, float64 weights
 rounded to float32 so they are exactly representable in float32 clips) and applied by
-``apply``, which moves them to the clips' device: the same generator state gives the same
+``apply``, which moves them to the clips' device in one pinned, non-blocking copy (no host
+sync on CUDA; ``_device.to_device``): the same generator state gives the same
 parameters for CPU and CUDA clips (bit-identical outputs for the cut family; the blends agree up to
 float rounding). ``__call__`` composes the two. Inputs are never modified.
 
