@@ -10,18 +10,28 @@ host -> device copy that is not pinned and non-blocking.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 import torch
-from _host_sync import FAKE_DEVICE, HostSyncDetector, HostSyncError, as_device, as_host
+from _host_sync import (
+    FAKE_DEVICE,
+    DeviceTensor,
+    HostSyncDetector,
+    HostSyncError,
+    as_device,
+    as_host,
+)
 from conftest import make_video_batch, requires_cuda
 
 from tempaug.augment import METHODS, MIXING_METHODS, RandAugmentT, build, functional, one_hot
+from tempaug.augment._device import to_device
 from tempaug.augment._labels import one_hot_unchecked
 from tempaug.augment._ops_table import OP_NAMES
 from tempaug.augment.randaugment_t import MODES
 from tempaug.train import soft_target_loss, training_batch
 from tempaug.train.config import DataConfig
-from tempaug.train.trainer import _host_checked
+from tempaug.train.trainer import NonFiniteLossError, _host_checked, _Trainer
 
 K = 3
 SEEDS = range(3)
@@ -178,3 +188,57 @@ def test_cuda_training_step_under_sync_debug_mode(method, ra_mode):
         torch.testing.assert_close(t.cpu(), ref_t)
         if ra_mode is None:
             torch.testing.assert_close(x.cpu(), ref_x)
+
+
+def _loss_queue_owner() -> SimpleNamespace:
+    return SimpleNamespace(
+        ctx=SimpleNamespace(distributed=False), last_saved=None, steps_per_epoch=9
+    )
+
+
+def test_loss_check_names_the_first_non_finite_step():
+    """Loss bookkeeping (trainer): queued losses are checked in order, the bad step is named."""
+    owner, pending = _loss_queue_owner(), []
+    for step, value in enumerate([1.0, float("nan"), 2.0]):
+        _Trainer._queue_loss(owner, pending, 0, step, torch.tensor(value))
+    with pytest.raises(NonFiniteLossError, match=r"at epoch 1, step 2 of 9"):
+        _Trainer._check_finite(owner, pending, wait=False)
+    assert len(pending) == 1  # the step after the bad one was not read
+
+
+@requires_cuda
+def test_cuda_loss_bookkeeping_never_waits_on_the_host():
+    owner, pending = _loss_queue_owner(), []
+    loss = torch.ones((), device="cuda") * 3.0
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        for step in range(3):
+            _Trainer._queue_loss(owner, pending, 0, step, loss * step)
+            _Trainer._check_finite(owner, pending, wait=False)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    _Trainer._check_finite(owner, pending, wait=True)
+    assert pending == []
+
+
+def test_to_device_sends_every_dtype_in_one_aligned_copy():
+    """One transfer for any mix of dtypes/shapes (odd byte sizes need the 8-byte padding)."""
+    tensors = [
+        torch.tensor([True, False, True]),
+        torch.arange(5, dtype=torch.uint8),
+        torch.tensor([[3, -1], [7, 2**40]]),
+        torch.tensor(0.25, dtype=torch.float64),
+        torch.zeros(0, 6, dtype=torch.int64),
+        torch.linspace(0, 1, 7, dtype=torch.float32),
+        torch.tensor([1.5, -2.0], dtype=torch.float16),
+    ]
+    with HostSyncDetector() as detector:
+        moved = to_device(*tensors, device=FAKE_DEVICE)
+    assert detector.transfers == 1
+    for before, after in zip(tensors, moved, strict=True):
+        assert isinstance(after, DeviceTensor)
+        after = as_host(after)
+        assert after.dtype == before.dtype and after.shape == before.shape
+        assert torch.equal(after, before)
+    assert to_device(device=FAKE_DEVICE) == ()

@@ -436,6 +436,23 @@ class TestBatch:
         torch.testing.assert_close(targets, ref_t)
         torch.testing.assert_close(targets.sum(1), torch.ones(4))
 
+    def test_labels_are_checked_on_the_host_before_the_transfer(self):
+        """Out-of-range labels: a ValueError naming them (was an index error from scatter on
+        the CPU, and an asynchronous device assert on CUDA), with and without a mixer."""
+        clips = make_video_batch(2, 16, 3, 32, 32, dtype=torch.uint8)
+        for mixer in (None, build("cutmix", num_classes=3)):
+            with pytest.raises(
+                ValueError, match=r"class indices in \[0, 3\).*got values in \[0, 3\]"
+            ):
+                training_batch(
+                    clips,
+                    torch.tensor([0, 3]),
+                    device=torch.device("cpu"),
+                    data=DataConfig(),
+                    num_classes=3,
+                    mixer=mixer,
+                )
+
     def test_no_mixer_gives_one_hot(self):
         clips = make_video_batch(2, 16, 3, 32, 32, dtype=torch.uint8)
         x, targets = training_batch(

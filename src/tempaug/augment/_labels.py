@@ -16,6 +16,7 @@ import torch
 __all__ = [
     "as_targets",
     "check_label_values",
+    "check_labels",
     "check_num_classes",
     "mix_targets",
     "one_hot",
@@ -135,6 +136,41 @@ def one_hot_unchecked(
     return out.scatter_(-1, labels.long().unsqueeze(-1), on)
 
 
+def check_labels(labels: torch.Tensor, num_classes: int, batch_size: int) -> None:
+    """All checks of :func:`as_targets` without building the targets (values: CPU labels only).
+
+    Raises:
+        ValueError: as :func:`as_targets`.
+    """
+    if not isinstance(labels, torch.Tensor):
+        raise ValueError(f"labels must be a torch.Tensor, got {type(labels).__name__}")
+    if labels.ndim == 1:
+        if labels.shape[0] != batch_size:
+            raise ValueError(
+                f"labels must have batch size {batch_size} to match clips, got {labels.shape[0]}"
+            )
+        if labels.dtype.is_floating_point or labels.dtype.is_complex or labels.dtype == torch.bool:
+            raise ValueError(
+                f"labels of shape (B,) must be integer class indices, got {labels.dtype}"
+            )
+    elif labels.ndim == 2:
+        if not labels.dtype.is_floating_point:
+            raise ValueError(
+                f"labels of shape (B, K) must be floating probabilities, got {labels.dtype}"
+            )
+        if labels.shape != (batch_size, num_classes):
+            raise ValueError(
+                f"labels of shape (B, K) must be ({batch_size}, {num_classes}) "
+                f"(batch size of clips, num_classes), got {tuple(labels.shape)}"
+            )
+    else:
+        raise ValueError(
+            "labels must be class indices (B,) or probabilities (B, K), "
+            f"got a tensor of shape {tuple(labels.shape)}"
+        )
+    check_label_values(labels, num_classes)
+
+
 def as_targets(
     labels: torch.Tensor, num_classes: int, batch_size: int, *, smoothing: float = 0.0
 ) -> torch.Tensor:
@@ -150,35 +186,10 @@ def as_targets(
             a non-integer ``(B,)``, or (CPU labels) indices out of range / rows that are not
             probabilities.
     """
-    if not isinstance(labels, torch.Tensor):
-        raise ValueError(f"labels must be a torch.Tensor, got {type(labels).__name__}")
+    check_labels(labels, num_classes, batch_size)
     if labels.ndim == 1:
-        if labels.shape[0] != batch_size:
-            raise ValueError(
-                f"labels must have batch size {batch_size} to match clips, got {labels.shape[0]}"
-            )
-        if labels.dtype.is_floating_point or labels.dtype.is_complex or labels.dtype == torch.bool:
-            raise ValueError(
-                f"labels of shape (B,) must be integer class indices, got {labels.dtype}"
-            )
-        check_label_values(labels, num_classes)
         return one_hot_unchecked(labels, num_classes, smoothing=smoothing)
-    if labels.ndim == 2:
-        if not labels.dtype.is_floating_point:
-            raise ValueError(
-                f"labels of shape (B, K) must be floating probabilities, got {labels.dtype}"
-            )
-        if labels.shape != (batch_size, num_classes):
-            raise ValueError(
-                f"labels of shape (B, K) must be ({batch_size}, {num_classes}) "
-                f"(batch size of clips, num_classes), got {tuple(labels.shape)}"
-            )
-        check_label_values(labels, num_classes)
-        return labels
-    raise ValueError(
-        "labels must be class indices (B,) or probabilities (B, K), "
-        f"got a tensor of shape {tuple(labels.shape)}"
-    )
+    return labels
 
 
 def mix_targets(targets: torch.Tensor, perm: torch.Tensor, lam: torch.Tensor) -> torch.Tensor:

@@ -28,7 +28,8 @@ clip may be paired with itself (then it is unchanged and its target is its own l
 
 Parameters are drawn by ``sample_params`` on a CPU generator (CPU tensors, float64 weights
 rounded to float32 so they are exactly representable in float32 clips) and applied by
-``apply``, which moves them to the clips' device: the same generator state gives the same
+``apply``, which moves them to the clips' device in one pinned, non-blocking copy (no host
+sync on CUDA; ``_device.to_device``): the same generator state gives the same
 parameters for CPU and CUDA clips (bit-identical outputs for the cut family; the blends agree up to
 float rounding). ``__call__`` composes the two. Inputs are never modified.
 
@@ -46,7 +47,7 @@ import torch
 
 from ._checks import check_layout
 from ._device import to_device
-from ._labels import as_targets, check_num_classes, mix_targets
+from ._labels import as_targets, check_labels, check_num_classes, mix_targets
 from ._masks import (
     box_coverage,
     box_mask,
@@ -508,7 +509,7 @@ class _Mix:
         """
         clips = _check_batch(clips, floating=self._kernel != "cut")
         # Labels are checked before anything is drawn: the same error on every seed.
-        as_targets(labels, self.num_classes, clips.shape[0], smoothing=self.label_smoothing)
+        check_labels(labels, self.num_classes, clips.shape[0])
         params = self.sample_params(clips.shape, generator=generator)
         return self.apply(clips, labels, params)
 

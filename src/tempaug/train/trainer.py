@@ -511,18 +511,23 @@ class _Trainer:
     ) -> None:
         """Raise :class:`NonFiniteLossError` for the first non-finite loss of ``pending``.
 
-        Each entry is ``(epoch, step, host_loss, ready)``: ``host_loss`` is a (pinned on CUDA)
-        host copy of the step's loss made with a non-blocking copy, ``ready`` the CUDA event
-        recorded after it (``None`` on the CPU). Without ``wait`` only the copies that have
-        already arrived are read, so the loop never waits for the GPU (issue 26); the epoch end
-        passes ``wait=True``. Checked entries are removed.
+        Each entry is ``(epoch, step, host_loss, ready)``: on CUDA ``host_loss`` is a pinned host
+        copy of the step's loss made with a non-blocking copy and ``ready`` the CUDA event
+        recorded after it; on the CPU ``ready`` is the pending all-reduce (or ``None``). Without
+        ``wait`` only the losses that have already arrived are read, so the loop never waits for
+        the GPU or the other ranks (issue 26); the epoch end passes ``wait=True``. Checked
+        entries are removed.
         """
         while pending:
             epoch, step, host_loss, ready = pending[0]
-            if ready is not None and not wait and not ready.query():
-                return
-            if ready is not None:
+            if isinstance(ready, torch.cuda.Event):
+                if not wait and not ready.query():
+                    return
                 ready.synchronize()
+            elif ready is not None:  # an async all-reduce of a CPU loss (gloo)
+                if not wait and not ready.is_completed():
+                    return
+                ready.wait()
             pending.pop(0)
             value = float(host_loss)
             if not np.isfinite(value):
@@ -542,11 +547,14 @@ class _Trainer:
     ) -> None:
         """Queue a non-blocking host copy of the (all-reduced) step loss for ``_check_finite``."""
         global_loss = loss.detach().float().clone()
+        handle = None
         if self.ctx.distributed:
-            torch.distributed.all_reduce(global_loss, async_op=True).wait()  # stream-ordered
+            handle = torch.distributed.all_reduce(global_loss, async_op=True)
         if global_loss.device.type != "cuda":
-            pending.append((epoch, step, global_loss, None))
+            pending.append((epoch, step, global_loss, handle))
             return
+        if handle is not None:
+            handle.wait()  # NCCL: the current stream waits for the all-reduce, the host does not
         host = torch.empty((), dtype=torch.float32, pin_memory=True)
         host.copy_(global_loss, non_blocking=True)
         ready = torch.cuda.Event()
