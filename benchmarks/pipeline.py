@@ -3,15 +3,15 @@
 A training-run stage costs, besides training and evaluation:
 
 1. **DVC's bookkeeping.** After every stage `dvc repro` re-reads and rewrites `dvc.lock` (one
-   round-trip YAML load and dump per stage). `tempaug.pipeline.parallel` records a whole
-   generation of stages with one write. Measured here on a copy of this repository's own
+   round-trip YAML load and dump per stage). `tempaug.pipeline.parallel` records the stages that
+   finished together with one write. Measured here on a copy of this repository's own
    `dvc.lock`: writing the run stages' entries one stage at a time (what `dvc repro` does) vs
    in one `dump_stages` call (the runner).
 2. **papermill + kernel start** of a notebook that does nothing.
 3. **Imports** of what the run notebook imports (torch, torchvision, pytorchvideo, tempaug).
-4. **papermill on a notebook that only does those imports**, with a fresh kernel (the baseline:
-   what `dvc repro` and every stage did before) and with a kernel forked from
-   `tempaug.pipeline.warm_kernel`'s server (what `make repro` does now), in the same run.
+4. **papermill on a notebook that only does those imports**, with the standard (fresh) kernel:
+   what every notebook stage pays before its first cell does any work, under `dvc repro` and
+   `make repro` alike.
 5. **Cleaning the executed notebook** (`python -m tempaug.pipeline.executed`).
 
 Medians over repeats, in one run; writes `results/benchmarks/pipeline.{csv,md}`. The stages'
@@ -21,7 +21,6 @@ measured overhead in a real `make repro` is in `results/benchmarks/repro_stages.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -68,24 +67,6 @@ def _notebook(path: Path, source: str) -> Path:
     return path
 
 
-def kernel_starts(tmp: Path, papermill: list[str], repeats: int) -> tuple[float, float, float]:
-    """papermill on the imports notebook: fresh kernel, forked kernel (seconds, medians) and
-    the server's own start (its imports, once per ``make repro``), with the server exactly as
-    ``make repro`` starts it."""
-    from tempaug.pipeline.parallel import _kernel_server
-
-    _notebook(tmp / "imports.ipynb", RUN_IMPORTS)
-    cmd = [*papermill[:-2], "imports.ipynb", "out.ipynb"]
-    standard = _median_time(cmd, repeats, tmp)
-    env = dict(os.environ)
-    (tmp / "scratch" / "logs").mkdir(parents=True)  # the runner's log folder
-    t0 = time.perf_counter()
-    with _kernel_server(tmp / "scratch", env, lambda _line: None):
-        server_start = time.perf_counter() - t0
-        forked = _median_time(cmd, repeats, tmp, env)
-    return standard, forked, server_start
-
-
 def lock_writes(workdir: Path, stages: int) -> tuple[float, float, int]:
     """Seconds to record ``stages`` run stages one at a time vs in one write, and lock lines."""
     from dvc.repo import Repo
@@ -130,7 +111,7 @@ def main() -> int:
         )
         rows.append(
             (
-                "dvc.lock write per stage, one write per generation (make repro)",
+                "dvc.lock write per stage, one write for many stages (make repro)",
                 batched / args.stages,
                 f"{args.stages} stages in one dump_stages",
             )
@@ -177,19 +158,13 @@ def main() -> int:
                 "minus a bare interpreter start",
             )
         )
-        standard, forked, server_start = kernel_starts(tmp, papermill, args.repeats)
+        _notebook(tmp / "imports.ipynb", RUN_IMPORTS)
+        standard = _median_time([*papermill[:-2], "imports.ipynb", "out.ipynb"], args.repeats, tmp)
         rows.append(
             (
-                "papermill + fresh kernel + the run notebook's imports (dvc repro)",
+                "papermill + fresh kernel + the run notebook's imports",
                 standard,
-                "subprocess wall time; the baseline",
-            )
-        )
-        rows.append(
-            (
-                "papermill + forked kernel + the same imports (make repro)",
-                forked,
-                f"warm_kernel server, started once in {server_start:.1f} s",
+                "subprocess wall time; every notebook stage",
             )
         )
         clean = [sys.executable, "-m", "tempaug.pipeline.executed", "out.ipynb"]
@@ -207,9 +182,8 @@ def main() -> int:
     md += [
         "",
         f"The runner saves {saved:.2f} s of DVC bookkeeping per stage "
-        f"({rows[0][1] / max(rows[1][1], 1e-9):.0f}× less), and a forked kernel "
-        f"{standard - forked:.2f} s of kernel start and imports per notebook stage "
-        f"({standard / max(forked, 1e-9):.1f}× less than a fresh one). Whole-stage overhead "
+        f"({rows[0][1] / max(rows[1][1], 1e-9):.0f}× less); papermill, a fresh kernel and the "
+        f"run notebook's imports take {standard:.2f} s per notebook stage. Whole-stage overhead "
         "measured in a real `make repro`: `repro_stages.md`.",
     ]
     OUT.mkdir(parents=True, exist_ok=True)
