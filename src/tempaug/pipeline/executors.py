@@ -272,7 +272,8 @@ class SlurmExecutor:
 
     Tasks started together are one job array (``sbatch --array``). Each job runs the stage
     command from ``root`` (which the compute nodes must see at the same path), its output to
-    the task's log; submitit's own log of the job is ``runs/logs/slurm/<job id>_0_log.out``
+    the task's log; submitit's own log of the job is
+    ``runs/logs/slurm/<job id>/<job id>_0_log.out``
     (where a time limit or an out-of-memory kill shows).
 
     Args:
@@ -286,10 +287,12 @@ class SlurmExecutor:
         echo: where ``submitted``/``done``/``FAILED`` lines go.
     """
 
-    #: Seconds between forced queries of SLURM's accounting (``sacct``) for jobs that died
-    #: without writing a result (time limit, memory); between them a finished job is seen by
-    #: its result file.
+    #: Seconds between queries of SLURM (submitit's ``sacct``, and ``squeue``: a cluster without
+    #: accounting has no ``sacct``) for jobs that ended without writing a result (time limit,
+    #: memory, cancel); between them a finished job is seen by its result file.
     FORCE_CHECK_S = 60.0
+    #: Seconds a job that SLURM no longer lists gets for its result file to appear.
+    RESULT_GRACE_S = 15.0
 
     def __init__(
         self,
@@ -313,6 +316,7 @@ class SlurmExecutor:
             raise ValueError(f"capacity must be >= 1, got {self.capacity}")
         self.poll_s = poll_s
         self.echo = echo
+        self.cluster = cluster
         self._executor = submitit.AutoExecutor(folder=self.folder / "%j", cluster=cluster)
         self._executor.update_parameters(**options.submitit_parameters())
         self._env = {"OMP_NUM_THREADS": str(max(1, int(options.cpus_per_task)))}
@@ -336,12 +340,18 @@ class SlurmExecutor:
 
     def _result(self, job: Any, task: Task) -> StageResult:
         job_log = Path(job.paths.stdout)
-        try:
-            rc, seconds = job.result()
-            error = ""
-        except Exception as exc:  # the job ended without a result: time limit, memory, cancel
-            rc, seconds = -1, float("nan")
-            error = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+        pickle = Path(job.paths.result_pickle)
+        deadline = time.monotonic() + self.RESULT_GRACE_S
+        while not pickle.exists() and time.monotonic() < deadline:
+            time.sleep(0.5)  # a shared file system may show the result late
+        rc, seconds, error = -1, float("nan"), ""
+        if not pickle.exists():  # not job.result(): without sacct it would wait forever
+            error = "the job ended without a result (time limit, memory, cancel, node failure?)"
+        else:
+            try:
+                rc, seconds = job.result()
+            except Exception as exc:  # the job's function raised
+                error = " ".join(str(exc).strip().splitlines()[:2]) or repr(exc)
         result = StageResult(
             task.name, rc == 0, seconds, task.log, rc, job_id=str(job.job_id), job_log=job_log,
             error=error,
@@ -359,13 +369,35 @@ class SlurmExecutor:
             force = time.monotonic() - self._last_force > self.FORCE_CHECK_S
             if force:
                 self._last_force = time.monotonic()
-            done = [job for job in self._running if job.done(force_check=force)]
+            active = self._queued() if force and self.cluster == "slurm" else None
+            done = [
+                job
+                for job in self._running
+                if job.done(force_check=force) or (active is not None and job.job_id not in active)
+            ]
             if done:
                 return [self._result(job, self._running.pop(job)) for job in done]
             if deadline is not None and time.monotonic() >= deadline:
                 return []
             time.sleep(self.poll_s)
         return []
+
+    @staticmethod
+    def _queued() -> set[str] | None:
+        """Ids of this user's jobs SLURM still has pending or running (array tasks as
+        ``<array>_<index>``), or ``None`` if ``squeue`` does not answer."""
+        try:
+            out = subprocess.run(
+                ["squeue", "-h", "-r", "-o", "%i", "-u", str(os.getuid())],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if out.returncode != 0:
+            return None
+        return {line.strip() for line in out.stdout.splitlines() if line.strip()}
 
     def close(self) -> None:
         """Cancel the jobs still queued or running (the head was interrupted): nobody would
