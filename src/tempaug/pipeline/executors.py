@@ -220,7 +220,8 @@ class SlurmOptions:
         Absent keys: the GPUs of one run (``profile.nproc_per_node``) on a CUDA profile
         (``profile.train.runtime.device`` not ``cpu``), none otherwise; CPUs ``profile.threads``
         when set, else one per loader worker (``profile.train.data.num_workers``) plus one, per
-        GPU; a 24-hour limit; the partition's default partition and memory.
+        GPU; a 24-hour limit; the cluster's default partition and that partition's default
+        memory.
         """
         profile = params.get("profile", {}) or {}
         slurm = dict(profile.get("slurm", {}) or {})
