@@ -251,3 +251,13 @@ def test_command_line_reads_the_slurm_options(project: Path, monkeypatch):
     assert isinstance(ex, SlurmExecutor) and ex.capacity == 5 and seen["keep_going"]
     assert (ex.options.partition, ex.options.mem_gb, ex.options.timeout_min) == ("cpu", 4, 7)
     assert ex.folder == project.resolve() / "runs" / "logs" / "slurm" and ex.folder.is_dir()
+
+
+def test_job_logs_go_to_a_folder_that_exists_before_submission(tmp_path: Path):
+    """sbatch's --output folder must exist when the job starts, which on an idle cluster is
+    milliseconds after sbatch returns: a per-job folder made after submission (submitit's
+    ``%j`` folders) lost that race on the single-node SLURM, and the job died without a log."""
+    ex = SlurmExecutor(tmp_path, SlurmOptions(), cluster="slurm")
+    text = ex._executor._executor._make_submission_file_text("true", "uid")
+    [output] = [line.split("=", 1)[1] for line in text.splitlines() if "--output=" in line]
+    assert "%j" not in str(Path(output).parent) and Path(output).parent.is_dir()

@@ -274,7 +274,7 @@ class SlurmExecutor:
     Tasks started together are one job array (``sbatch --array``). Each job runs the stage
     command from ``root`` (which the compute nodes must see at the same path), its output to
     the task's log; submitit's own log of the job is
-    ``runs/logs/slurm/<job id>/<job id>_0_log.out``
+    ``runs/logs/slurm/<job id>_0_log.out``
     (where a time limit or an out-of-memory kill shows).
 
     Args:
@@ -318,7 +318,10 @@ class SlurmExecutor:
         self.poll_s = poll_s
         self.echo = echo
         self.cluster = cluster
-        self._executor = submitit.AutoExecutor(folder=self.folder / "%j", cluster=cluster)
+        # One folder for every job's files, made before any submission: with a per-job folder
+        # (submitit's "%j") a job that starts within milliseconds of sbatch (an idle cluster)
+        # finds no folder for its log and dies at once (seen on the single-node SLURM).
+        self._executor = submitit.AutoExecutor(folder=self.folder, cluster=cluster)
         self._executor.update_parameters(**options.submitit_parameters())
         self._env = {"OMP_NUM_THREADS": str(max(1, int(options.cpus_per_task)))}
         self._running: dict[Any, Task] = {}
