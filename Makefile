@@ -38,11 +38,15 @@ bench: $(STAMP)
 	$(PY) benchmarks/memory.py
 
 # The whole pipeline (dvc.yaml) on the profile selected in params.yaml: `dvc repro` with
-# independent stages side by side (cores / profile.threads on CPU, one per GPU; JOBS=N to
-# override), recorded in dvc.lock as DVC records them. Stages print as they run.
+# independent stages side by side, recorded in dvc.lock as DVC records them. Local slots by
+# default (cores / profile.threads on CPU, one per GPU; JOBS=N to override; stages print as they
+# run); EXECUTOR=slurm submits each stage as a SLURM job (submitit; resources from
+# profile.slurm in params.yaml, or REPRO_ARGS="--slurm-partition gpu --slurm-timeout-min 600").
+# KEEP_GOING=1: after a failure, run every stage that does not depend on it.
 JOBS ?=
+EXECUTOR ?= local
 repro: $(STAMP)
-	. $(VENV)/bin/activate && python -m tempaug.pipeline.parallel --times results/benchmarks/repro_stages $(if $(JOBS),--jobs $(JOBS)) $(if $(KEEP_GOING),--keep-going)
+	. $(VENV)/bin/activate && python -m tempaug.pipeline.parallel --times results/benchmarks/repro_stages --executor $(EXECUTOR) $(if $(JOBS),--jobs $(JOBS)) $(if $(KEEP_GOING),--keep-going) $(REPRO_ARGS)
 
 # JupyterLab in the project's environment, opened on the notebooks (defaults: tiny smoke runs).
 # LAB_ARGS="--no-browser --port 8899" for a remote machine; --allow-root only when run as root.

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tempaug.pipeline import parallel
+from tempaug.pipeline.executors import LocalExecutor, StageResult, Task
 
 DVC_YAML = """\
 stages:
@@ -117,24 +118,20 @@ def test_a_changed_dependency_reruns_exactly_its_descendants(project: Path):
     assert (project / "table.txt").read_text() == "yarybrycr"
 
 
-def test_shards_split_a_generation_between_nodes(project: Path):
-    parallel.repro(project, jobs=1, shard="1/1", dry=True, echo=lambda _: None)
-    parallel.repro(project, jobs=2, echo=lambda _: None, shard=None)  # all done
-    (project / "dvc.yaml").write_text(DVC_YAML.replace("write_text('x')", "write_text('z')"))
-    assert parallel.repro(project, jobs=2, shard="2/2", echo=lambda _: None) == []
-    first = parallel.repro(project, jobs=2, shard="1/2", echo=lambda _: None)
-    assert [r.name for r in first] == ["prepare"]
-    first = parallel.repro(project, jobs=2, shard="1/2", echo=lambda _: None)
-    second = parallel.repro(project, jobs=2, shard="2/2", echo=lambda _: None)
-    assert sorted(r.name for r in first) == ["run@a", "run@c"]
-    assert [r.name for r in second] == ["run@b"]
-    assert [r.name for r in parallel.repro(project, jobs=2, echo=lambda _: None)] == ["table"]
+def test_shard_option_is_gone(project: Path):
+    # one node spreading the runs over others is the SLURM executor's job now
+    with pytest.raises(SystemExit):
+        parallel.main(["--root", str(project), "--shard", "1/2"])
+    with pytest.raises(TypeError):
+        parallel.repro(project, jobs=1, shard="1/2", echo=lambda _: None)  # type: ignore[call-arg]
 
 
-@pytest.mark.parametrize("bad", ["0/2", "3/2", "x", "1-2"])
-def test_bad_shard_is_named(project: Path, bad: str):
-    with pytest.raises(ValueError, match="--shard"):
-        parallel.repro(project, jobs=1, shard=bad, echo=lambda _: None)
+def test_dry_lists_changed_stages_in_dependency_order(project: Path):
+    lines: list[str] = []
+    assert parallel.repro(project, dry=True, echo=lines.append) == []
+    assert lines[0] == "  would run prepare" and lines[-1] == "  would run table"
+    assert sorted(lines[1:4]) == [f"  would run run@{x}" for x in "abc"]
+    assert not (project / "data.txt").exists()
 
 
 def test_default_jobs_from_profile_threads(tmp_path: Path, monkeypatch):
@@ -236,24 +233,59 @@ stages:
 """
 
 
-def test_cpu_slots_pass_their_share_of_the_cores(tmp_path: Path, monkeypatch):
-    import queue
-    from types import SimpleNamespace
+def _printing(tmp_path: Path, name: str, expr: str) -> Task:
+    cmd = f'{sys.executable} -c "import os, time; time.sleep(0.3); print({expr})"'
+    return Task(name, cmd, tmp_path / "missing" / "logs" / f"{name}.log")  # folder not there yet
 
+
+def _collect(executor, n: int) -> list[StageResult]:
+    results: list[StageResult] = []
+    while len(results) < n:
+        results += executor.wait(timeout=30)
+    return results
+
+
+def test_cpu_slots_pass_their_share_of_the_cores(tmp_path: Path, monkeypatch):
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    cmd = f"{sys.executable} -c \"import os; print(os.environ.get('OMP_NUM_THREADS'))\""
-    slots: queue.Queue = queue.Queue()
-    slots.put(None)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 6)
     lines: list[str] = []
-    stage = SimpleNamespace(name="s", cmd=cmd)
-    env = parallel._stage_env(3)
-    assert parallel._run_one(stage, tmp_path, tmp_path, slots, lines.append, env).ok
-    assert "[s] 3" in lines
+    ex = parallel.local_executor(tmp_path, 2, lines.append)  # 6 cores, 2 slots: 3 threads each
+    ex.start([_printing(tmp_path, "s", "os.environ.get('OMP_NUM_THREADS')")])
+    [result] = _collect(ex, 1)
+    ex.close()
+    assert result.ok and "[s] 3" in lines
+    assert result.log.read_text() == "3\n"  # the log's folder was created
     monkeypatch.setenv("OMP_NUM_THREADS", "7")  # the caller's own setting wins
     lines.clear()
-    env = parallel._stage_env(3)
-    assert parallel._run_one(stage, tmp_path, tmp_path, slots, lines.append, env).ok
-    assert "[s] 7" in lines
+    ex = parallel.local_executor(tmp_path, 2, lines.append)
+    ex.start([_printing(tmp_path, "s", "os.environ.get('OMP_NUM_THREADS')")])
+    assert _collect(ex, 1)[0].ok and "[s] 7" in lines
+    ex.close()
+
+
+def test_gpu_slots_pin_one_device_each(tmp_path: Path, monkeypatch):
+    """Each slot is its own device: stages running together never share a GPU."""
+    (tmp_path / "params.yaml").write_text(
+        "profile:\n  threads: 0\n  train: {runtime: {device: auto}}\n"
+    )
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")
+    lines: list[str] = []
+    ex = parallel.local_executor(tmp_path, None, lines.append)
+    assert ex.capacity == 2
+    ex.start([_printing(tmp_path, f"s{i}", "os.environ['CUDA_VISIBLE_DEVICES']") for i in range(4)])
+    results = _collect(ex, 4)
+    ex.close()
+    assert all(r.ok for r in results)
+    seen = sorted(r.log.read_text().strip() for r in results)
+    assert seen == ["0", "0", "1", "1"]  # 4 stages over 2 slots; no "0,1", never unset
+
+
+def test_a_command_that_cannot_start_is_a_failed_stage(tmp_path: Path):
+    ex = LocalExecutor(tmp_path / "no-such-dir", 1, echo=lambda _: None)  # cwd missing
+    ex.start([Task("s", "true", tmp_path / "s.log")])
+    [result] = _collect(ex, 1)
+    ex.close()
+    assert not result.ok and result.returncode == -1 and "s (exit -1" in result.describe()
 
 
 @pytest.mark.parametrize("keep_going", [False, True])
@@ -283,41 +315,69 @@ stages:
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux fork server")
-@pytest.mark.parametrize("warm", [True, False])
-def test_notebook_stages_get_kernels_from_the_warm_server(project: Path, warm: bool):
+def test_notebook_stages_run_with_the_standard_kernel(project: Path, monkeypatch):
     import json
 
     import nbformat
+    import psutil
 
+    monkeypatch.delenv("JUPYTER_PATH", raising=False)
     (project / "dvc.yaml").write_text(NOTEBOOK_YAML.format(python=sys.executable))
     nb = nbformat.v4.new_notebook()
     nb.metadata = {
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
     }
-    # a module only the server imports (its preload below): in sys.modules only when forked
-    nb.cells = [nbformat.v4.new_code_cell("import sys\nprint('xml.dom.minidom' in sys.modules)")]
+    nb.cells = [
+        nbformat.v4.new_code_cell("import os, sys\nprint(os.environ.get('JUPYTER_PATH'))\n")
+    ]
     nbformat.write(nb, project / "nb.ipynb")
-    lines: list[str] = []
-    results = parallel.repro(
-        project,
-        jobs=1,
-        warm_kernels=warm,
-        kernel_preload=["ipykernel.kernelapp", "xml.dom.minidom"],
-        echo=lines.append,
-    )
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    results = parallel.repro(project, jobs=1, echo=lambda _: None)
     assert [r.ok for r in results] == [True]
     out = json.loads((project / "out.ipynb").read_text(encoding="utf-8"))
-    assert "".join(out["cells"][0]["outputs"][0]["text"]) == f"{warm}\n"
-    assert any(line.startswith("kernel server ready") for line in lines) == warm
+    assert "".join(out["cells"][0]["outputs"][0]["text"]) == "None\n"  # no kernel spec of ours
     assert "Data and pipelines are up to date." in dvc(project, "status")
-    import psutil
+    # nothing left running beside the stages (no kernel server)
+    assert {p.pid for p in psutil.Process().children(recursive=True)} <= before
 
-    def args(p: psutil.Process) -> str:
-        try:
-            return " ".join(p.cmdline())
-        except psutil.Error:  # ended meanwhile
-            return ""
 
-    # the server (a child of this process) is gone
-    assert not [p for p in psutil.Process().children(recursive=True) if "warm_kernel" in args(p)]
+def test_dvc_lock_is_written_while_stages_run(tmp_path: Path, monkeypatch):
+    """Finished stages reach dvc.lock before the end (every LOCK_WRITE_INTERVAL_S): the table
+    starts after a and b, and by then their entries are in the lock."""
+    sh(tmp_path, "git", "init", "-q")
+    sh(tmp_path, sys.executable, "-m", "dvc", "init", "-q")
+    yaml_text = DAG_YAML.replace(
+        "pathlib.Path('start_table_ab')",
+        "import shutil; shutil.copy('dvc.lock', 'lock_seen.txt'); pathlib.Path('start_table_ab')",
+    )
+    (tmp_path / "dvc.yaml").write_text(yaml_text)
+    monkeypatch.setattr(parallel, "LOCK_WRITE_INTERVAL_S", 0.0)
+    parallel.repro(tmp_path, jobs=2, echo=lambda _: None)
+    seen = (tmp_path / "lock_seen.txt").read_text()
+    assert "run@a:" in seen and "run@b:" in seen and "table_ab:" not in seen
+    assert "up to date" in dvc(tmp_path, "status")
+
+
+class _Interrupted(LocalExecutor):
+    """Local slots whose second wait is a Ctrl-C."""
+
+    waits = 0
+
+    def wait(self, timeout=None):
+        self.waits += 1
+        if self.waits > 1:
+            raise KeyboardInterrupt
+        return super().wait(timeout=None)
+
+
+def test_an_interrupted_repro_records_what_finished(project: Path):
+    ex = _Interrupted(project, 1, echo=lambda _: None)
+    with pytest.raises(KeyboardInterrupt):
+        parallel.repro(project, executor=ex, echo=lambda _: None)
+    status = dvc(project, "status")
+    assert "prepare:" not in status and "run@a:" in status  # prepare recorded, the rest not
+    # the run that was running when interrupted finished (the slot is waited for), so the
+    # rerun does the rest
+    results = parallel.repro(project, jobs=2, echo=lambda _: None)
+    assert "prepare" not in [r.name for r in results]
+    assert "up to date" in dvc(project, "status")

@@ -1,82 +1,75 @@
 """``dvc repro`` with independent stages running side by side (``make repro``).
 
 DVC runs a pipeline's stages one after another, and after every stage it re-reads and rewrites
-``dvc.lock`` (about 7 s per stage for this pipeline's 74 stages, measured). This module runs the
-same pipeline with DVC's own pieces and its own rules, only concurrently:
+``dvc.lock`` (``benchmarks/pipeline.py`` measures that write). This module is a small loop over
+DVC's own stage graph with DVC's own rules, only concurrent:
 
 1. the stage graph, the stages' resolved commands and "is this stage changed?" come from DVC
    (``Repo.index.graph``, ``Stage.cmd``, ``Stage.changed``);
-2. a stage starts as soon as every stage it depends on has finished, ``jobs`` at a time
-   (:class:`concurrent.futures.ThreadPoolExecutor`, one subprocess each): no barrier between
-   data, runs and tables, so the robustness and table stages overlap the last training runs.
-   Among the stages ready to start, the one with the longest critical path goes first (its own
-   time in the last run, ``results/benchmarks/repro_stages.csv``, plus the longest chain of
-   stages waiting for it). Before a stage runs, its outputs are removed (DVC's rule; not
-   ``persist`` outputs: a run's checkpoint folder, so an interrupted run resumes);
-3. the stages that succeeded are recorded the way ``dvc commit`` records them
+2. a stage starts as soon as every stage it depends on has finished: no barrier between data,
+   runs and tables, so the robustness and table stages overlap the last training runs. Among
+   the stages ready to start, the one with the longest critical path goes first (its own time
+   in the last run, ``results/benchmarks/repro_stages.csv``, plus the longest chain of stages
+   waiting for it). Before a stage runs, its outputs are removed (DVC's rule; not ``persist``
+   outputs: a run's checkpoint folder, so an interrupted run resumes);
+3. an executor (:mod:`tempaug.pipeline.executors`) runs the commands: local slots (default;
+   on a GPU node one stage per visible GPU, pinned with ``CUDA_VISIBLE_DEVICES``, on CPU
+   ``cores ÷ profile.threads``), or SLURM jobs through submitit (``--executor slurm``; the
+   stages ready together are one job array, resources from ``profile.slurm`` in params.yaml
+   or the ``--slurm-*`` options);
+4. this process records the stages that succeeded the way ``dvc commit`` records them
    (``Stage.save``, ``Stage.commit`` and ``dump_stages``: one ``dvc.lock`` write for the stages
    finished in the last 30 s, and at the end), so afterwards ``dvc status`` is clean and a plain
    ``dvc repro`` has nothing to do.
-
-Notebook stages get kernels forked from one server that has imported the pipeline once
-(:mod:`tempaug.pipeline.warm_kernel`; the stages' commands are unchanged, ``--standard-kernels``
-turns it off): 3.7 s less per notebook stage than a fresh kernel's start and imports
-(``benchmarks/pipeline.py``).
 
 After a failed stage nothing new starts; the stages already running finish and what succeeded
 is recorded, so the next ``make repro`` resumes there. With ``keep_going`` (``--keep-going``,
 ``make repro KEEP_GOING=1``; DVC's ``dvc repro --keep-going``, make's ``-k``) every stage that
 does not depend on a failed one still runs: a failed run of a multi-day matrix then costs only
-its own descendants. Concurrency: on a GPU node one stage per
-visible GPU, each pinned to its own device (``CUDA_VISIBLE_DEVICES``); on CPU
-``cores ÷ profile.threads``. To
-spread the run matrix over several nodes that share the repository (a network file system),
-start ``python -m tempaug.pipeline.parallel --shard k/n`` on node ``k`` of ``n`` for the runs,
-then ``make repro`` on one node for the rest.
+its own descendants. Notebook stages run their ``papermill`` command as it stands in dvc.yaml,
+with the standard kernel.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import queue
 import shutil
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["StageResult", "default_jobs", "main", "repro", "write_stage_times"]
+from tempaug.pipeline.executors import (
+    LocalExecutor,
+    SlurmExecutor,
+    SlurmOptions,
+    StageResult,
+    Task,
+    _thread_safe,
+    log_path,
+)
+
+__all__ = [
+    "StageResult",
+    "default_jobs",
+    "local_executor",
+    "main",
+    "repro",
+    "slurm_executor",
+    "write_stage_times",
+]
 
 
-@dataclass
-class StageResult:
-    """What happened to one stage: ``ok``, its wall time, the log file of its output, and
-    (for a training run) the seconds spent inside ``fit`` (``timings.json``)."""
+def _params(root: str | Path) -> dict[str, Any]:
+    import yaml
 
-    name: str
-    ok: bool
-    seconds: float
-    log: Path
-    returncode: int = 0
-    work_seconds: float | None = None
-
-    @property
-    def overhead_seconds(self) -> float | None:
-        """Stage wall time not spent training or evaluating: process and kernel start,
-        imports, data preparation for the run, publishing its files."""
-        return None if self.work_seconds is None else self.seconds - self.work_seconds
-
-
-@dataclass
-class _Plan:
-    generations: list[list[Any]] = field(default_factory=list)
+    path = Path(root) / "params.yaml"
+    if not path.is_file():
+        return {}
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
 def default_jobs(root: str | Path = ".") -> tuple[int, list[str]]:
@@ -87,10 +80,7 @@ def default_jobs(root: str | Path = ".") -> tuple[int, list[str]]:
     ``CUDA_VISIBLE_DEVICES`` value of each job's slot (``"0"``, ``"1"``, … or ``"0,1"``, …);
     otherwise ``os.cpu_count() // profile.threads`` jobs (at least 1) and no devices.
     """
-    import yaml
-
-    params = yaml.safe_load((Path(root) / "params.yaml").read_text(encoding="utf-8"))
-    profile = params.get("profile", {})
+    profile = _params(root).get("profile", {}) or {}
     device = str(profile.get("train", {}).get("runtime", {}).get("device", "cpu"))
     if device != "cpu":
         gpus = _visible_gpus()
@@ -114,20 +104,8 @@ def _visible_gpus() -> list[str]:
     return [str(i) for i, line in enumerate(out.stdout.splitlines()) if line.startswith("GPU ")]
 
 
-def _shard(spec: str | None) -> tuple[int, int]:
-    if spec is None:
-        return 0, 1
-    try:
-        k, n = (int(v) for v in spec.split("/"))
-    except ValueError:
-        raise ValueError(f"--shard must look like k/n (e.g. 1/3), got {spec!r}") from None
-    if not 1 <= k <= n:
-        raise ValueError(f"--shard k/n needs 1 <= k <= n, got {spec!r}")
-    return k - 1, n
-
-
 def _stage_env(cpu_threads: int | None) -> dict[str, str]:
-    """The environment of every stage command (a slot adds its ``CUDA_VISIBLE_DEVICES``).
+    """The environment of every local stage command (a slot adds its ``CUDA_VISIBLE_DEVICES``).
 
     ``cpu_threads``: the slot's share of the cores, passed as ``OMP_NUM_THREADS`` (unless the
     caller set it), so stages that do not set their own thread count (tables, CAM, robustness)
@@ -139,47 +117,34 @@ def _stage_env(cpu_threads: int | None) -> dict[str, str]:
     return env
 
 
-def _run_one(
-    stage: Any,
-    root: Path,
-    log_dir: Path,
-    slots: queue.Queue,
-    echo: Callable[[str], None],
-    env: dict[str, str],
-) -> StageResult:
-    """Run the stage's command in a free slot with ``env``, streaming its output to ``echo``
-    and a log."""
-    slot = slots.get()
-    name = stage.name
-    log = log_dir / (name.replace("/", "_").replace("@", "__") + ".log")
-    env = dict(env)
-    if slot is not None:
-        env["CUDA_VISIBLE_DEVICES"] = slot
-    t0 = time.perf_counter()
-    try:
-        with log.open("w", encoding="utf-8") as fh:
-            proc = subprocess.Popen(
-                stage.cmd,
-                shell=True,
-                cwd=root,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                bufsize=1,
-                executable="/bin/bash",
-            )
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                fh.write(line)
-                fh.flush()
-                echo(f"[{name}] {line.rstrip()}")
-            rc = proc.wait()
-    finally:
-        slots.put(slot)
-    result = StageResult(name, rc == 0, time.perf_counter() - t0, log, rc)
-    echo(f"{'done' if result.ok else 'FAILED'} {name} ({result.seconds:.1f} s)")
-    return result
+def local_executor(
+    root: str | Path, jobs: int | None = None, echo: Callable[[str], None] = print
+) -> LocalExecutor:
+    """Local slots: ``jobs`` at a time (``None``: :func:`default_jobs`, with its GPU pinning);
+    on CPU each slot's share of the cores goes to ``OMP_NUM_THREADS``."""
+    devices: list[str] = []
+    if jobs is None:
+        jobs, devices = default_jobs(root)
+    if jobs < 1:
+        raise ValueError(f"jobs must be >= 1, got {jobs}")
+    cpu_threads = None if devices else max(1, (os.cpu_count() or 1) // jobs)
+    return LocalExecutor(root, jobs, devices, _stage_env(cpu_threads), echo)
+
+
+def slurm_executor(
+    root: str | Path,
+    *,
+    jobs: int | None = None,
+    cluster: str = "slurm",
+    echo: Callable[[str], None] = print,
+    poll_s: float = 2.0,
+    **overrides: Any,
+) -> SlurmExecutor:
+    """SLURM jobs with the resources of ``profile.slurm`` in params.yaml, ``overrides``
+    (:class:`~tempaug.pipeline.executors.SlurmOptions` fields; ``None`` keeps the file's) on
+    top; ``jobs``: at most this many jobs queued at once (default: no limit)."""
+    options = SlurmOptions.from_params(_params(root), **overrides)
+    return SlurmExecutor(root, options, cluster=cluster, capacity=jobs, poll_s=poll_s, echo=echo)
 
 
 def _fit_seconds(root: Path, stage: Any) -> float | None:
@@ -198,9 +163,16 @@ def _fit_seconds(root: Path, stage: Any) -> float | None:
     return total if found else None
 
 
-def write_stage_times(results: Sequence[StageResult], path: str | Path, *, jobs: int) -> Path:
+def write_stage_times(
+    results: Sequence[StageResult],
+    path: str | Path,
+    *,
+    jobs: int | None = None,
+    runner: str | None = None,
+) -> Path:
     """Per-stage wall time, time inside ``fit`` and overhead as CSV, plus a Markdown summary
-    beside it (medians over the training runs): how the pipeline's time is spent."""
+    beside it (medians over the training runs): how the pipeline's time is spent. The title
+    says how the stages ran: ``runner``, or ``jobs`` stages at a time."""
     import csv
     import io
     import statistics
@@ -219,7 +191,7 @@ def write_stage_times(results: Sequence[StageResult], path: str | Path, *, jobs:
     atomic_write_text(path.with_suffix(".csv"), buf.getvalue())
     runs = [r for r in results if r.work_seconds is not None]
     lines = [
-        f"# make repro: where the time goes ({jobs} stage(s) at a time)",
+        f"# make repro: where the time goes ({runner or f'{jobs} stage(s) at a time'})",
         "",
         f"Stages run: {len(results)} ({len(runs)} training stages); stage time summed "
         f"{sum(r.seconds for r in results) / 60:.1f} min.",
@@ -296,116 +268,100 @@ def _stage_graph(repo: Any) -> dict[str, set[str]]:
     return out
 
 
-def _generations(repo: Any) -> list[list[str]]:
-    import networkx as nx
-
-    graph = repo.index.graph.reverse(copy=True)  # DVC's edges point to the upstream stage
-    return [
-        sorted(s.name for s in gen if getattr(s, "cmd", None))
-        for gen in nx.topological_generations(graph)
-    ]
-
-
 def _command(stage: Any) -> str:
     cmd = getattr(stage, "cmd", "") or ""
     return cmd if isinstance(cmd, str) else " && ".join(cmd)
 
 
-#: Seconds the kernel server may take to import the pipeline before stages start without it.
-KERNEL_SERVER_START_S = 300.0
-
-
-@contextlib.contextmanager
-def _kernel_server(
-    scratch: Path,
-    env: dict[str, str],
-    echo: Callable[[str], None],
-    preload: Sequence[str] | None = None,
-) -> Iterator[None]:
-    """Run a :mod:`tempaug.pipeline.warm_kernel` server for the block; ``env`` (the stages'
-    environment, changed in place) points ``JUPYTER_PATH`` at its kernel spec. If the server
-    does not come up, the stages run with standard kernels (and say so)."""
-    import tempfile
-
-    from tempaug.pipeline import warm_kernel
-
-    scratch.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="tempaug-kernels-") as tmp:
-        spec_root = warm_kernel.write_kernel_spec(Path(tmp) / "jupyter")
-        sock, ready = str(Path(tmp) / "server.sock"), Path(tmp) / "ready"
-        env["JUPYTER_PATH"] = os.pathsep.join(
-            p for p in (str(spec_root), env.get("JUPYTER_PATH", "")) if p
-        )
-        env[warm_kernel.ENV_SERVER] = sock
-        log = (scratch / "logs" / "kernel_server.log").open("w", encoding="utf-8")
-        command = ["-m", "tempaug.pipeline.warm_kernel", "serve", "--socket", sock]
-        if preload is not None:
-            command += ["--preload", ",".join(preload)]
-        server = subprocess.Popen(
-            [sys.executable, *command, "--ready", str(ready)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        t0 = time.perf_counter()
-        while not ready.exists() and server.poll() is None:
-            if time.perf_counter() - t0 > KERNEL_SERVER_START_S:
-                break
-            time.sleep(0.05)
-        if ready.exists():
-            echo(f"kernel server ready ({time.perf_counter() - t0:.1f} s to import the pipeline)")
-        else:
-            echo(f"kernel server did not start (see {log.name}); standard kernels")
-        try:
-            yield
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-            log.close()
-
-
 #: Seconds between ``dvc.lock`` writes while stages run (finished stages are also written at the
-#: end and before a failure is raised), so an interrupted ``make repro`` keeps what finished.
+#: end, also after a failure or an interruption), so an interrupted ``make repro`` keeps what
+#: finished.
 LOCK_WRITE_INTERVAL_S = 30.0
+
+WAITING, QUEUED, RUNNING, DONE, FAILED = "waiting", "queued", "running", "done", "failed"
+
+
+class _Lock:
+    """Stages saved and committed since the last ``dvc.lock`` write; written in one
+    ``dump_stages`` call every :data:`LOCK_WRITE_INTERVAL_S` and at the end."""
+
+    def __init__(self, repo: Any) -> None:
+        self.repo = repo
+        self.pending: list[Any] = []
+        self.last = time.monotonic()
+
+    def add(self, stage: Any) -> None:
+        with self.repo.lock:  # as `dvc commit` records a stage
+            stage.save(run_cache=False)
+            stage.commit()
+        self.pending.append(stage)
+
+    def write(self, *, due_only: bool = False) -> None:
+        if due_only and time.monotonic() - self.last < LOCK_WRITE_INTERVAL_S:
+            return
+        if self.pending:
+            with self.repo.lock:
+                self.pending[0].dvcfile.dump_stages(list(self.pending), update_pipeline=False)
+            self.pending.clear()
+        self.last = time.monotonic()
+
+
+def _topological(upstream: dict[str, set[str]]) -> list[str]:
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    graph.add_nodes_from(sorted(upstream))
+    graph.add_edges_from((u, name) for name, ups in upstream.items() for u in ups)
+    return list(nx.lexicographical_topological_sort(graph))
+
+
+def _queue_ready(
+    state: dict[str, str], upstream: dict[str, set[str]], stages: dict[str, Any], repo: Any
+) -> None:
+    """Waiting stages whose inputs are all done: DVC's ``changed()`` queues them, or marks them
+    done (nothing to do), which may make the stages after them ready in turn."""
+    while True:
+        ready = [
+            a
+            for a, s in state.items()
+            if s == WAITING and all(state[u] == DONE for u in upstream[a])
+        ]
+        if not ready:
+            return
+        with repo.lock:
+            changed = {a for a in ready if stages[a].changed()}
+        for a in ready:
+            state[a] = QUEUED if a in changed else DONE
+        if len(changed) == len(ready):
+            return
 
 
 def repro(
     root: str | Path = ".",
     *,
     jobs: int | None = None,
-    shard: str | None = None,
+    executor: Any = None,
     dry: bool = False,
     keep_going: bool = False,
-    warm_kernels: bool = True,
-    kernel_preload: Sequence[str] | None = None,
     echo: Callable[[str], None] = print,
 ) -> list[StageResult]:
     """Reproduce the DVC pipeline at ``root`` with independent stages running concurrently.
 
     A stage starts as soon as every stage it depends on has finished (no barrier between the
     data, run and table stages); among the stages ready to start, the one with the longest
-    critical path (its own expected time plus the longest chain waiting for it) goes first.
-    Whether a ready stage is changed is DVC's ``Stage.changed()``; unchanged stages are skipped.
+    critical path (its own expected time plus the longest chain waiting for it) goes first,
+    as many at a time as the executor's ``capacity``. Whether a ready stage is changed is DVC's
+    ``Stage.changed()``; unchanged stages are skipped.
 
     Args:
         root: the repository (holds ``dvc.yaml``).
-        jobs: stages at a time; ``None``: :func:`default_jobs`.
-        shard: ``"k/n"`` — run only this node's share of the first generation that has changed
-            stages (every n-th stage of the generation, starting at the k-th), then stop: for
-            spreading the run matrix over ``n`` nodes that share the repository.
+        jobs: stages at a time of the default executor; ``None``: :func:`default_jobs`.
+        executor: what runs the commands (:mod:`tempaug.pipeline.executors`); default:
+            :func:`local_executor` ``(root, jobs)``. Closed at the end.
         dry: only print the stages DVC sees as changed now (stages downstream of them rerun
             too when their inputs change).
         keep_going: after a failure, go on with every stage that does not depend on a failed
             one (default: start nothing new).
-        warm_kernels: notebook stages get kernels forked from one process that has imported
-            the pipeline (:mod:`tempaug.pipeline.warm_kernel`) instead of a fresh kernel each;
-            started only when a stage to run calls ``papermill``.
-        kernel_preload: the modules that server imports (default:
-            :data:`tempaug.pipeline.warm_kernel.PRELOAD`).
         echo: where progress lines go.
 
     Returns:
@@ -416,129 +372,66 @@ def repro(
             were not started; nothing downstream of it starts, the stages already running
             finish, and those that succeeded are recorded in ``dvc.lock``).
     """
-    from concurrent.futures import FIRST_COMPLETED, wait
-
     from dvc.repo import Repo
 
     root = Path(root).resolve()
-    k, n = _shard(shard)
-    devices: list[str] = []
-    if jobs is None:
-        jobs, devices = default_jobs(root)
-    if jobs < 1:
-        raise ValueError(f"jobs must be >= 1, got {jobs}")
-    slots: queue.Queue = queue.Queue()
-    for i in range(jobs):
-        slots.put(devices[i % len(devices)] if devices else None)
-    cpu_threads = None if devices else max(1, (os.cpu_count() or 1) // jobs)
+    say = _thread_safe(echo)
     log_dir = root / "runs" / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    lock = threading.Lock()
-
-    def say(line: str) -> None:
-        with lock:
-            echo(line)
-
-    results: list[StageResult] = []
-    previous = _previous_times(root / "results" / "benchmarks" / "repro_stages.csv")
     with Repo(str(root)) as repo:
         with repo.lock:
-            by_name = {s.name: s for s in repo.index.stages}
+            stages = {s.name: s for s in repo.index.stages if getattr(s, "cmd", None)}
             upstream = _stage_graph(repo)
-            generations = _generations(repo)
         if dry:
             with repo.lock:
-                for a in (a for gen in generations for a in gen if by_name[a].changed()):
-                    say(f"  would run {a}")
+                for name in _topological(upstream):
+                    if stages[name].changed():
+                        say(f"  would run {name}")
             return []
-        if n > 1:  # the first generation with changed stages (this node's share)
-            with repo.lock:
-                for gen in generations:
-                    stale = [a for a in gen if by_name[a].changed()]
-                    if stale:
-                        break
-                else:
-                    return []
-            mine = set(gen[k::n])
-            stale = [a for a in stale if a in mine]
-            if not stale:
-                say(f"nothing left for shard {k + 1}/{n} in the first changed generation")
-                return []
-            candidates = set(stale)
-        else:
-            candidates = set(upstream)
+        if executor is None:
+            executor = local_executor(root, jobs, say)
+        previous = _previous_times(root / "results" / "benchmarks" / "repro_stages.csv")
         priority = _critical_path(upstream, _estimates(list(upstream), previous))
-        waiting = set(candidates)  # not yet started or skipped
-        finished: set[str] = set(upstream) - candidates if n > 1 else set()
-        unrecorded: list[Any] = []
-        last_write = time.perf_counter()
-
-        def record() -> None:
-            nonlocal last_write
-            if unrecorded:
-                with repo.lock:  # as `dvc commit` records a stage, one lock write for all
-                    unrecorded[0].dvcfile.dump_stages(list(unrecorded), update_pipeline=False)
-                unrecorded.clear()
-            last_write = time.perf_counter()
-
-        running: dict[Any, Any] = {}
-        queued: list[str] = []  # changed, ready, waiting for a free slot
-        failed: list[StageResult] = []
-        env = _stage_env(cpu_threads)
-        notebooks = any("papermill" in _command(by_name[a]) for a in candidates)
-        with (
-            (
-                _kernel_server(root / "runs", env, say, kernel_preload)
-                if warm_kernels and notebooks
-                else contextlib.nullcontext()
-            ),
-            ThreadPoolExecutor(max_workers=jobs) as pool,
-        ):
+        state = dict.fromkeys(upstream, WAITING)
+        lock_file = _Lock(repo)
+        results: list[StageResult] = []
+        try:
             while True:
-                stopped = bool(failed) and not keep_going
-                ready = [] if stopped else [a for a in waiting if upstream[a] <= finished]
-                while ready:
-                    with repo.lock:
-                        changed = [a for a in ready if by_name[a].changed()]
-                    waiting -= set(ready)
-                    finished |= set(ready) - set(changed)  # unchanged: nothing to do
-                    queued += changed
-                    # skipping a stage may make the ones after it ready
-                    ready = [a for a in waiting if upstream[a] <= finished]
-                # Start only into free slots, so a stage that becomes ready later (robustness,
-                # after the Table 2-5 runs) still goes before the runs of lower priority.
-                queued.sort(key=lambda a: (-priority[a], a))
-                while queued and len(running) < jobs and not stopped:
-                    stage = by_name[queued.pop(0)]
-                    with repo.lock:  # DVC's rule: outputs go before a stage runs (not
-                        stage.remove_outs(ignore_remove=False, force=False)  # `persist` ones)
-                    say(f"start {stage.name} ({len(queued) + len(waiting)} to go)")
-                    future = pool.submit(_run_one, stage, root, log_dir, slots, say, env)
-                    running[future] = stage
-                if not running:
+                if keep_going or FAILED not in state.values():
+                    _queue_ready(state, upstream, stages, repo)
+                    # only into free slots, so a stage that becomes ready later (robustness,
+                    # after the Table 2-5 runs) still goes before the runs of lower priority
+                    free = executor.capacity - list(state.values()).count(RUNNING)
+                    queued = sorted((a for a, s in state.items() if s == QUEUED),
+                                    key=lambda a: (-priority[a], a))  # fmt: skip
+                    tasks = []
+                    for name in queued[: max(0, free)]:
+                        with repo.lock:  # DVC's rule: outputs go before a stage runs
+                            stages[name].remove_outs(ignore_remove=False, force=False)
+                        state[name] = RUNNING
+                        to_go = sum(s in (WAITING, QUEUED) for s in state.values())
+                        say(f"start {name} ({to_go} to go)")
+                        tasks.append(Task(name, _command(stages[name]), log_path(log_dir, name)))
+                    executor.start(tasks)
+                if RUNNING not in state.values():
                     break
-                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                for future in done:
-                    stage = running.pop(future)
-                    result = future.result()
-                    result.work_seconds = _fit_seconds(root, stage)
+                for result in executor.wait(timeout=LOCK_WRITE_INTERVAL_S):
+                    result.work_seconds = _fit_seconds(root, stages[result.name])
                     results.append(result)
-                    if not result.ok:
-                        failed.append(result)
-                        continue
-                    with repo.lock:
-                        stage.save(run_cache=False)
-                        stage.commit()
-                    unrecorded.append(stage)
-                    finished.add(stage.name)
-                if time.perf_counter() - last_write > LOCK_WRITE_INTERVAL_S:
-                    record()
-        record()
+                    state[result.name] = DONE if result.ok else FAILED
+                    if result.ok:
+                        lock_file.add(stages[result.name])
+                lock_file.write(due_only=True)
+        finally:
+            try:
+                executor.close()
+            finally:
+                lock_file.write()
+    failed = [r for r in results if not r.ok]
     if failed:
-        not_started = len(waiting) + len(queued)
+        not_started = sum(s in (WAITING, QUEUED) for s in state.values())
         raise RuntimeError(
             "stage(s) failed: "
-            + ", ".join(f"{r.name} (exit {r.returncode}, log {r.log})" for r in failed)
+            + ", ".join(r.describe() for r in failed)
             + f"; {not_started} stage(s) not started"
             + (" (all downstream of a failure)" if keep_going else "")
             + "; the stages that finished are recorded, rerun to continue"
@@ -547,14 +440,20 @@ def repro(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m tempaug.pipeline.parallel [--jobs N] [--shard k/n] [--dry]
-    [--keep-going] [--standard-kernels]``."""
+    """Command line: ``python -m tempaug.pipeline.parallel [--jobs N] [--dry] [--keep-going]
+    [--executor local|slurm] [--slurm-partition P] [--slurm-gpus-per-node G]
+    [--slurm-cpus-per-task C] [--slurm-mem-gb M] [--slurm-timeout-min T] [--times PATH]``."""
     ap = argparse.ArgumentParser(
         prog="python -m tempaug.pipeline.parallel",
         description="dvc repro with independent stages running concurrently (make repro).",
     )
-    ap.add_argument("--jobs", type=int, default=None, help="stages at a time (default: auto)")
-    ap.add_argument("--shard", default=None, help="k/n: this node's share of the runs")
+    ap.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="stages at a time (local default: one per GPU, or cores / profile.threads; "
+        "slurm: jobs queued at once, default no limit)",
+    )
     ap.add_argument("--dry", action="store_true", help="list the stages that would run")
     ap.add_argument(
         "--keep-going",
@@ -562,9 +461,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="after a failure, run every stage that does not depend on a failed one",
     )
     ap.add_argument(
-        "--standard-kernels",
-        action="store_true",
-        help="a fresh kernel per notebook stage instead of kernels forked from a warm server",
+        "--executor",
+        choices=["local", "slurm"],
+        default="local",
+        help="local slots (default) or one SLURM job per stage (submitit)",
+    )
+    slurm = ap.add_argument_group("SLURM (--executor slurm; default: profile.slurm in params.yaml)")
+    slurm.add_argument("--slurm-partition", default=None)
+    slurm.add_argument("--slurm-gpus-per-node", type=int, default=None, help="GPUs per stage")
+    slurm.add_argument("--slurm-cpus-per-task", type=int, default=None, help="CPUs per stage")
+    slurm.add_argument("--slurm-mem-gb", type=float, default=None, help="memory per stage")
+    slurm.add_argument("--slurm-timeout-min", type=int, default=None, help="time limit per stage")
+    slurm.add_argument(
+        "--slurm-cluster",
+        choices=["slurm", "local"],
+        default="slurm",
+        help="'local': submitit's local executor (the same jobs as local processes; for trying)",
     )
     ap.add_argument("--root", default=".", help="repository root (default: .)")
     ap.add_argument(
@@ -574,22 +486,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    jobs = args.jobs if args.jobs is not None else default_jobs(args.root)[0]
     try:
-        results = repro(
-            args.root,
-            jobs=args.jobs,
-            shard=args.shard,
-            dry=args.dry,
-            keep_going=args.keep_going,
-            warm_kernels=not args.standard_kernels,
-        )
+        if args.executor == "slurm":
+            executor: Any = slurm_executor(
+                args.root,
+                jobs=args.jobs,
+                cluster=args.slurm_cluster,
+                partition=args.slurm_partition,
+                gpus_per_node=args.slurm_gpus_per_node,
+                cpus_per_task=args.slurm_cpus_per_task,
+                mem_gb=args.slurm_mem_gb,
+                timeout_min=args.slurm_timeout_min,
+            )
+            o = executor.options
+            described = f"SLURM jobs of {o.cpus_per_task} CPU(s), {o.gpus_per_node} GPU(s)"
+        else:
+            executor = local_executor(args.root, args.jobs)
+            described = f"{executor.capacity} stage(s) at a time"
+        results = repro(args.root, executor=executor, dry=args.dry, keep_going=args.keep_going)
     except (RuntimeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"{len(results)} stage(s) run in {time.perf_counter() - t0:.0f} s")
     if args.times and results:
-        print(f"stage times: {write_stage_times(results, args.times, jobs=jobs)}")
+        print(f"stage times: {write_stage_times(results, args.times, runner=described)}")
     return 0
 
 
