@@ -32,8 +32,9 @@ models. This module turns that into a number on spliced test clips:
        tolerance`` frames; a profile without any drop (``t_hat = -1``, e.g. a constant map) is a
        miss. An oracle map always hits (``D`` has its unique maximum at the cut); a uniform map
        always misses.
-4. **Intervals** (:func:`bootstrap_ci`): percentile bootstrap over clips with a seeded
-   ``torch.Generator``; :func:`summarize` returns one table row with the chance levels.
+4. **Intervals** (:func:`summarize`): the analysis' one bootstrap
+   (:func:`tempaug.analysis.statistics.bootstrap_means`) over clips, both scores paired; one
+   table row with the chance levels.
 5. **A model's score** (:func:`evaluate_localization`): splices batch by batch from the source
    clips, one CAM forward per batch, scores several pathway selections at once.
 """
@@ -44,14 +45,16 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor
+
+from tempaug.analysis.statistics import bootstrap_means, percentile_interval
 
 __all__ = [
     "LocalizationScores",
     "SpliceParams",
     "SplicedClips",
-    "bootstrap_ci",
     "build_spliced_set",
     "cut_range",
     "estimate_cut",
@@ -421,41 +424,6 @@ def oracle_profile(cut: Tensor, num_frames: int) -> Tensor:
 # --------------------------------------------------------------------------- intervals
 
 
-def bootstrap_ci(
-    values: Tensor,
-    *,
-    num_resamples: int = 2000,
-    level: float = 0.95,
-    generator: torch.Generator | None = None,
-) -> tuple[float, float, float]:
-    """Mean and percentile-bootstrap confidence interval over clips.
-
-    Args:
-        values: ``(N,)`` per-clip scores (bool or float).
-        num_resamples: bootstrap resamples ``>= 1``.
-        level: interval level in ``(0, 1)``.
-        generator: CPU ``torch.Generator``; the same state gives the same interval.
-
-    Returns:
-        ``(mean, low, high)`` as floats (``nan`` for an empty input).
-    """
-    if values.ndim != 1:
-        raise ValueError(f"values must be 1-D (N,), got shape {tuple(values.shape)}")
-    if isinstance(num_resamples, bool) or not isinstance(num_resamples, int) or num_resamples < 1:
-        raise ValueError(f"num_resamples must be an int >= 1, got {num_resamples!r}")
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must be in (0, 1), got {level!r}")
-    v = values.detach().to("cpu", torch.float64)
-    n = v.numel()
-    if n == 0:
-        return math.nan, math.nan, math.nan
-    idx = torch.randint(0, n, (num_resamples, n), generator=generator)
-    means = v[idx].mean(dim=1)
-    q = torch.tensor([(1 - level) / 2, 1 - (1 - level) / 2], dtype=torch.float64)
-    lo, hi = torch.quantile(means, q).tolist()
-    return float(v.mean()), float(lo), float(hi)
-
-
 def summarize(
     scores: LocalizationScores,
     *,
@@ -463,32 +431,45 @@ def summarize(
     level: float = 0.95,
     seed: int = 0,
 ) -> dict[str, float | int]:
-    """One table row: means and bootstrap intervals of both scores.
+    """One table row: means of both scores and their paired 95 % bootstrap intervals over clips.
+
+    The intervals come from :func:`tempaug.analysis.statistics.bootstrap_means` with the clips
+    as the videos of one replicate (one model): a bootstrap over clips, both scores resampled
+    with the same clips.
 
     Args:
         scores: per-clip :class:`LocalizationScores`.
-        num_resamples: bootstrap resamples.
-        level: interval level.
-        seed: seed of the bootstrap ``torch.Generator`` (one generator per score, both seeded
-            with ``seed``, so each interval is reproducible on its own).
+        num_resamples: bootstrap draws ``>= 1``.
+        level: interval level in ``(0, 1)``.
+        seed: the bootstrap's seed.
 
     Returns:
         ``{"n_clips", "tolerance", "mass_in_a", "mass_in_a_lo", "mass_in_a_hi", "mass_chance",
-        "cut_acc", "cut_acc_lo", "cut_acc_hi", "cut_chance"}``; the ``*_chance`` entries are what
-        a temporally uniform map (mass) and a uniformly random cut guess (accuracy) score.
+        "cut_acc", "cut_acc_lo", "cut_acc_hi", "cut_chance"}`` (NaN numbers for no clips); the
+        ``*_chance`` entries are what a temporally uniform map (mass) and a uniformly random cut
+        guess (accuracy) score.
     """
-    row: dict[str, float | int] = {
-        "n_clips": int(scores.mass_in_a.numel()),
-        "tolerance": int(scores.tolerance),
-    }
-    for name, values in (("mass_in_a", scores.mass_in_a), ("cut_acc", scores.cut_hit)):
-        g = torch.Generator().manual_seed(seed)
-        mean, lo, hi = bootstrap_ci(
-            values.double(), num_resamples=num_resamples, level=level, generator=g
+    if isinstance(num_resamples, bool) or not isinstance(num_resamples, int) or num_resamples < 1:
+        raise ValueError(f"num_resamples must be an int >= 1, got {num_resamples!r}")
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    values = torch.stack([scores.mass_in_a.double(), scores.cut_hit.double()]).cpu().numpy()
+    n = values.shape[1]
+    if n:
+        means = values.mean(axis=1)
+        draws = bootstrap_means([values], shared_videos=True, n_boot=num_resamples, seed=seed)
+        lo, hi = percentile_interval(draws, level)
+    else:
+        means = lo = hi = np.full(2, math.nan)
+    row: dict[str, float | int] = {"n_clips": n, "tolerance": int(scores.tolerance)}
+    for i, (name, chance, key) in enumerate(
+        (("mass_in_a", scores.chance, "mass_chance"), ("cut_acc", scores.cut_chance, "cut_chance"))
+    ):
+        row[name], row[f"{name}_lo"], row[f"{name}_hi"] = (
+            float(means[i]),
+            float(lo[i]),
+            float(hi[i]),
         )
-        row[name], row[f"{name}_lo"], row[f"{name}_hi"] = mean, lo, hi
-        chance = scores.chance if name == "mass_in_a" else scores.cut_chance
-        key = "mass_chance" if name == "mass_in_a" else "cut_chance"
         row[key] = float(chance.mean()) if chance.numel() else math.nan
     return row
 

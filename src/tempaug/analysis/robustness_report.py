@@ -109,7 +109,8 @@ def robustness_caption(
         seed: perturbation seed.
         n_boot: bootstrap replicates.
         seeds: training seeds evaluated (default: ``params["seeds"]``, counted only). With
-            several, the intervals resample seeds and videos; with one, videos only.
+            several, the intervals resample seeds, then videos
+            (:func:`tempaug.analysis.statistics.bootstrap_means`); with one, videos only.
         views: temporal views per video, when known.
     """
     profile = params["profile"]
@@ -119,7 +120,7 @@ def robustness_caption(
     else:
         seeds = sorted(int(s) for s in seeds)
         seed_text = f"{len(seeds)} training seed(s) {seeds}"
-        over = "videos and training seeds (two-level)" if len(seeds) > 1 else "videos"
+        over = "training seeds, then videos (hierarchical)" if len(seeds) > 1 else "videos"
     return (
         f"Robustness to temporal perturbations (tests paper Section 4.6). Table 2–5 models, "
         f"UCF-101 VIPriors train → validation; profile `{profile['name']}`: {data_note(profile)}; "
