@@ -1,4 +1,4 @@
-"""Tests for tempaug.analysis.localization (the temporal-localization score)."""
+"""Tests for tempaug.analysis.cam.localization (the temporal-localization score)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ with warnings.catch_warnings():
     from pytorchvideo.models.net import MultiPathWayWithFuse, Net
     from pytorchvideo.models.slowfast import PoolConcatPathway
 
-from tempaug.analysis.cam import class_activation_maps
-from tempaug.analysis.localization import (
+from tempaug.analysis.cam.localization import (
     LocalizationScores,
     SplicedClips,
     build_spliced_set,
@@ -32,6 +31,7 @@ from tempaug.analysis.localization import (
     summarize,
     temporal_profile,
 )
+from tempaug.analysis.cam.maps import class_activation_maps
 
 pytestmark = pytest.mark.filterwarnings("error")
 

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 import torch
 
-from tempaug.analysis import localization_table as lt
-from tempaug.analysis.localization import score_profiles
+from tempaug.analysis.cam import localization_table as lt
+from tempaug.analysis.cam.localization import score_profiles
 from tempaug.pipeline import RunSpec
 
 PARAMS = {

@@ -1,4 +1,4 @@
-"""Tests for the temporal-perturbation robustness suite (tempaug.analysis.perturbations,
+"""Tests for the temporal-perturbation robustness suite (tempaug.analysis.robustness.perturbations,
 robustness, robustness_metrics, robustness_report.plot_perturbation_gallery)."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import torch
 import torch.nn.functional as F
 from conftest import make_video_batch, requires_cuda
 
-from tempaug.analysis import perturbations as pb
-from tempaug.analysis import robustness as rb
-from tempaug.analysis import robustness_metrics as rm
-from tempaug.analysis import robustness_report as rr
+from tempaug.analysis.robustness import evaluation as rb
+from tempaug.analysis.robustness import metrics as rm
+from tempaug.analysis.robustness import perturbations as pb
+from tempaug.analysis.robustness import report as rr
 
 pytestmark = pytest.mark.filterwarnings("error")
 

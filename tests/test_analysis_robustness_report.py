@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tempaug.analysis import robustness_metrics as rm
-from tempaug.analysis import robustness_report as rr
+from tempaug.analysis.robustness import metrics as rm
+from tempaug.analysis.robustness import report as rr
 
 PARAMS = {"profile": {"name": "synthetic", "backbone": "SlowFast-tiny"}, "seeds": [0, 1, 2]}
 
@@ -96,7 +96,7 @@ def test_long_table_has_level_first_and_all_severities_for_means():
 
 @pytest.mark.parametrize("p", rr.KEY_PERTURBATIONS)
 def test_key_perturbations_exist(p):
-    from tempaug.analysis.perturbations import PERTURBATIONS
+    from tempaug.analysis.robustness.perturbations import PERTURBATIONS
 
     assert p in PERTURBATIONS
 

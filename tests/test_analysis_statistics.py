@@ -170,7 +170,7 @@ def test_holm_adjust_matches_the_step_down_definition():
 
 
 def test_rendered_tables_carry_holm_columns_and_count_comparisons():
-    from tempaug.analysis.rendering import _multiplicity, with_holm
+    from tempaug.analysis.tables.rendering import _multiplicity, with_holm
 
     data = pd.DataFrame(
         {

@@ -1,4 +1,4 @@
-"""tables.py gathers the split modules; the helpers the notebooks call instead of local code."""
+"""The tables package exposes its modules' public API; the helpers the notebooks call."""
 
 from __future__ import annotations
 
@@ -8,18 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tempaug.analysis import (
-    rendering,
-    run_records,
-    scores,
-    statistics,
-    table_builders,
-    table_rows,
-    tables,
-)
-from tempaug.train import scores as train_scores
+from tempaug.analysis import tables
+from tempaug.analysis.tables import builders, plots, records, reference, rendering, rows, scores
+from tempaug.train.scores import read_scores
 
-MODULES = (rendering, run_records, scores, statistics, table_builders, table_rows, train_scores)
+MODULES = (builders, plots, records, reference, rendering, rows, scores)
 
 
 def test_every_tables_name_is_the_split_modules_object():
@@ -78,7 +71,7 @@ def test_ensemble_by_seed_averages_each_seeds_members(tmp_path):
     assert list(ens["seed"].unique()) == [0, 1]  # sorted seeds, validation runs ignored
     for seed in (0, 1):
         want = tables.ensemble_scores(
-            [tables.read_scores(tmp_path / f"{r}{seed}.csv") for r in ("m1", "m2")]
+            [read_scores(tmp_path / f"{r}{seed}.csv") for r in ("m1", "m2")]
         )
         got = ens[ens["seed"] == seed].drop(columns="seed").reset_index(drop=True)
         pd.testing.assert_frame_equal(got, want)

@@ -1,7 +1,7 @@
 """ImageNet-C style metrics for the temporal-perturbation suite (Kim et al. 2020, Section 4.6).
 
 Input is one row per *(method, perturbation, severity, video)* — the per-video correctness
-produced by :func:`tempaug.analysis.robustness.evaluate_robustness` — with the clean evaluation
+produced by :func:`tempaug.analysis.robustness.evaluation.evaluate_robustness` — with the clean evaluation
 stored as perturbation ``"clean"``, severity 0. From it:
 
 * **accuracy** per method × perturbation × severity (top-1, per video after view averaging);
@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tempaug.analysis.perturbations import CONTROL_PERTURBATIONS, PERTURBATIONS
+from tempaug.analysis.robustness.perturbations import CONTROL_PERTURBATIONS, PERTURBATIONS
 from tempaug.analysis.statistics import bootstrap_means, percentile_interval
 from tempaug.io import atomic_write_text
 
@@ -210,7 +210,7 @@ def summary_table(
 
     The corruption accuracy of a perturbation is its mean accuracy over the severities present (1–5 in the pipeline); ``mCA``
     averages those over all perturbations present, ``mCA (temporal)`` over all but the control
-    (:data:`~tempaug.analysis.perturbations.CONTROL_PERTURBATIONS`). Relative drop is
+    (:data:`~tempaug.analysis.robustness.perturbations.CONTROL_PERTURBATIONS`). Relative drop is
     ``1 - acc / clean_acc``, bootstrapped paired with the clean accuracy.
 
     Args:

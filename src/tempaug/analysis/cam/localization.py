@@ -12,7 +12,7 @@ models. This module turns that into a number on spliced test clips:
    ``torch.Generator``, so a seed fixes the test set.
 2. **Temporal profile** of the class-``A`` CAM: ``p_t = sum_{h,w} M_A[t, h, w]`` for a
    non-negative (min-max normalised) map ``M_A`` upsampled to the clip's ``T`` frames, each
-   pathway step placed on the frame it was sliced from (:mod:`tempaug.analysis.cam`).
+   pathway step placed on the frame it was sliced from (:mod:`tempaug.analysis.cam.maps`).
 3. **Scores** per clip (:func:`score_profiles`):
 
    (a) *mass in A*: ``sum_{t < cut} p_t / sum_t p_t``. An oracle map (``1`` on A's frames, ``0``
@@ -493,7 +493,7 @@ def evaluate_localization(
 
     The spliced clips are built batch by batch from ``sources`` (so only the sources are held in
     memory), passed through ``transform`` (e.g. normalisation) on ``device``, and explained with
-    :func:`tempaug.analysis.cam.class_activation_maps` for the per-clip target ``label_a``: one
+    :func:`tempaug.analysis.cam.maps.class_activation_maps` for the per-clip target ``label_a``: one
     forward pass per batch; every pathway selection is recombined from the same raw maps.
 
     Args:
@@ -513,7 +513,7 @@ def evaluate_localization(
     Raises:
         ValueError: bad arguments or a pair of the same class.
     """
-    from tempaug.analysis.cam import class_activation_maps
+    from tempaug.analysis.cam.maps import class_activation_maps
 
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")

@@ -23,9 +23,9 @@ from typing import Any
 
 import pandas as pd
 
-from tempaug.analysis.scores import _score_columns, read_scores
 from tempaug.analysis.statistics import ALPHA, CELL_INTERVAL, PAIRED_TEST, holm_adjust
-from tempaug.analysis.table_rows import RANDAUG_MODES
+from tempaug.analysis.tables.rows import RANDAUG_MODES
+from tempaug.analysis.tables.scores import _score_columns, read_scores
 from tempaug.io import atomic_write_text
 
 __all__ = [

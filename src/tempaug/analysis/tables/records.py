@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tempaug.analysis.table_rows import BENCHMARKS
+from tempaug.analysis.tables.rows import BENCHMARKS
 
 __all__ = [
     "RUN_COLUMNS",

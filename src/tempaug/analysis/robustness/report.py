@@ -1,13 +1,13 @@
 """The robustness report: per-seed records → the table, the comparison and the caption.
 
 Tests the argument of paper Section 4.6 (UCF-101 and HMDB-51 "have little temporal
-perturbations"): the metrics are :mod:`tempaug.analysis.robustness_metrics`'; this module puts
+perturbations"): the metrics are :mod:`tempaug.analysis.robustness.metrics`'; this module puts
 them together the way ``results/robustness.{csv,md}`` show them — seeds averaged per video
 (:func:`average_over_seeds`; the metrics can instead keep the ``seed`` column and resample
 seeds in the bootstrap), RandAugment temporal+ against spatial RandAugment on the
 perturbations the expectation names (:func:`temporal_vs_spatial`), one long CSV
 (:func:`long_table`) and a Markdown report with its caption (:func:`robustness_report`),
-plus the severity gallery of :mod:`tempaug.analysis.perturbations`
+plus the severity gallery of :mod:`tempaug.analysis.robustness.perturbations`
 (:func:`plot_perturbation_gallery`, ``figures/robustness_gallery.png``).
 """
 
@@ -21,8 +21,8 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from tempaug.analysis import robustness_metrics as rm
-from tempaug.analysis.perturbations import (
+from tempaug.analysis.robustness import metrics as rm
+from tempaug.analysis.robustness.perturbations import (
     CONTROL_PERTURBATIONS,
     PERTURBATIONS,
     _check_name,
@@ -31,7 +31,7 @@ from tempaug.analysis.perturbations import (
     _to_float,
     perturb,
 )
-from tempaug.analysis.rendering import data_note
+from tempaug.analysis.tables.rendering import data_note
 
 __all__ = [
     "KEY_PERTURBATIONS",
@@ -51,7 +51,7 @@ def average_over_seeds(per_seed: pd.DataFrame) -> pd.DataFrame:
     """A video's correctness averaged over training seeds, per method × perturbation × severity.
 
     Args:
-        per_seed: records (:data:`~tempaug.analysis.robustness_metrics.RECORD_COLUMNS`) with a
+        per_seed: records (:data:`~tempaug.analysis.robustness.metrics.RECORD_COLUMNS`) with a
             ``seed`` column.
     """
     return (
