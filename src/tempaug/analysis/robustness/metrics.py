@@ -36,12 +36,12 @@ import pandas as pd
 
 from tempaug.analysis.robustness.perturbations import CONTROL_PERTURBATIONS, PERTURBATIONS
 from tempaug.analysis.statistics import bootstrap_means, percentile_interval
+from tempaug.analysis.tables.rendering import markdown_table
 from tempaug.io import atomic_write_text
 
 __all__ = [
     "CLEAN",
     "RECORD_COLUMNS",
-    "dataframe_to_markdown",
     "describe_comparison",
     "paired_difference",
     "plot_robustness_heatmap",
@@ -385,31 +385,16 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     return atomic_write_text(path, df.to_csv(index=False, lineterminator="\n"))
 
 
-def _fmt(value: object, floatfmt: str) -> str:
-    if isinstance(value, float | np.floating):
-        return "–" if np.isnan(value) else format(float(value), floatfmt)
-    return str(value).replace("|", "\\|")
+def _markdown(df: pd.DataFrame, floatfmt: str = ".3f") -> str:
+    """:func:`~tempaug.analysis.tables.rendering.markdown_table` of ``df`` with its floats
+    formatted by ``floatfmt`` and NaN shown as "–"."""
 
+    def fmt(value: object) -> str:
+        if isinstance(value, float | np.floating):
+            return "–" if np.isnan(value) else format(float(value), floatfmt)
+        return str(value)
 
-def dataframe_to_markdown(df: pd.DataFrame, *, floatfmt: str = ".3f", index: bool = False) -> str:
-    """A GitHub-flavoured Markdown table of ``df`` (no ``tabulate`` dependency).
-
-    Args:
-        df: the table.
-        floatfmt: format spec for floats (NaN is shown as "–").
-        index: include the index as the first column(s).
-
-    Returns:
-        The Markdown text, ending with a newline.
-    """
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"df must be a pandas DataFrame, got {type(df).__name__}")
-    frame = df.reset_index() if index else df
-    header = [str(c) for c in frame.columns]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
-    for row in frame.itertuples(index=False):
-        lines.append("| " + " | ".join(_fmt(v, floatfmt) for v in row) + " |")
-    return "\n".join(lines) + "\n"
+    return markdown_table(df.map(fmt))
 
 
 def write_markdown(text: str, path: str | os.PathLike) -> Path:
@@ -488,7 +473,7 @@ def robustness_markdown(
         table = pd.DataFrame(records, columns=["method", *cols]).fillna("–")
         if v == "relative_drop" and CLEAN in table.columns:
             table = table.drop(columns=[CLEAN])
-        out += [f"**{title}**", "", dataframe_to_markdown(table)]
+        out += [f"**{title}**", "", _markdown(table)]
     if comparisons is not None:
         comp = comparisons.copy()
         for c in ("drop_a", "drop_b", "difference", "diff_low", "diff_high"):
@@ -497,7 +482,7 @@ def robustness_markdown(
         out += [
             f"**{comparison_caption}**" if comparison_caption else "",
             "",
-            dataframe_to_markdown(comp, floatfmt=".1f"),
+            _markdown(comp, floatfmt=".1f"),
         ]
     return "\n".join(out)
 
