@@ -13,10 +13,10 @@ in its own subprocess:
 * `cam_figures` — a Fig. 5/6 column on the `ucf101_val` checkpoint: CAM sources, the MixUp
   mixture, CAMs of A and B, the figure saved (`tempaug.analysis.cam.figures.mixing_column`);
 * `localization` — notebook 50's localization task on that checkpoint: the spliced set's
-  sources decoded (`cam_sources.draw_clips`), CAM cut localization scored
+  sources decoded (`tempaug.analysis.cam.sources.draw_clips`), CAM cut localization scored
   (`tempaug.analysis.cam.localization.evaluate_localization`);
-* `robustness` — `tempaug.analysis.robustness.evaluation.evaluate_checkpoints` on that checkpoint (three
-  perturbations at one severity).
+* `robustness` — `tempaug.analysis.robustness.evaluation.evaluate_checkpoints` on that
+  checkpoint (three perturbations at one severity).
 
 Memory: the parent polls the stage's whole process tree with psutil (the stage process, the
 DataLoader forkserver and every worker under it) and records the peak of the summed PSS

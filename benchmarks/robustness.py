@@ -1,11 +1,11 @@
-"""Where the robustness stage's time goes (notebook 60, ``tempaug.analysis.robustness.evaluation``).
+"""Where the robustness stage's time goes (notebook 60, ``tempaug.analysis.robustness``).
 
 Prepares a small generated UCF-101 layout at the synthetic profile's clip size (32-frame,
 32-px videos; 16-frame clips, stride 2; 2 views per video; ``slowfast_smoke`` width 8,
 alpha 4, beta 1/2), then times, on one CPU thread, in process CPU time (the machine is shared, so wall time is noisy): decoding the validation views, each
 perturbation at each severity, normalisation and one model's forward pass, per clip; and
-the shared evaluation (:func:`~tempaug.analysis.robustness.evaluation.evaluate_models`) with several
-random-weight models. Prints the breakdown and the extrapolated stage time for a regime
+the shared evaluation (:func:`~tempaug.analysis.robustness.evaluation.evaluate_models`) with
+several random-weight models. Prints the breakdown and the extrapolated stage time for a regime
 given on the command line (videos, views, severities, models).
 
 Usage: ``python benchmarks/robustness.py [--videos 480] [--recipes 18] [--seeds 1 3]``.

@@ -1,4 +1,4 @@
-"""Tests for tempaug.analysis.cam.maps (CAM for SlowFast) and tempaug.analysis.cam.overlay (drawing)."""
+"""Tests for tempaug.analysis.cam.maps (CAM for SlowFast) and .overlay (drawing)."""
 
 from __future__ import annotations
 

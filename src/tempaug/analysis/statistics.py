@@ -2,9 +2,10 @@
 
 :func:`bootstrap_means` is the single resampling scheme behind the intervals of Tables 2–8, of
 the robustness tables and of the CAM localisation scores. A table cell is an accuracy averaged
-over *replicates*: training runs that differ only in their seed (UCF-101, Tables 2–5 and 7) or, for HMDB-51's Average column (Table 6), in their split. Two
-sources of variation make a cell uncertain: the replicate (initialisation, data order, split) and
-the finite set of evaluation videos. Both are resampled by a **hierarchical percentile bootstrap**:
+over *replicates*: training runs that differ only in their seed (UCF-101, Tables 2–5 and 7) or,
+for HMDB-51's Average column (Table 6), in their split. Two sources of variation make a cell
+uncertain: the replicate (initialisation, data order, split) and the finite set of evaluation
+videos. Both are resampled by a **hierarchical percentile bootstrap**:
 
 1. draw the replicates with replacement;
 2. within each drawn replicate, draw its videos with replacement. Where every replicate is
@@ -75,7 +76,7 @@ CELL_INTERVAL = (
 #: by video id).
 Replicates = Mapping[Hashable, pd.Series]
 
-# Bootstrap work is done in chunks of draws holding about this many gathered elements.
+# Bootstrap draws are made in chunks of about this many resampling counts each.
 _CHUNK_ELEMENTS = 4_000_000
 
 

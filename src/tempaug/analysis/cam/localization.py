@@ -5,11 +5,12 @@ augmentations (FadeMixUp, FrameCutMix, CubeCutMix) localize *in time* better tha
 models. This module turns that into a number on spliced test clips:
 
 1. **Spliced clips** (:func:`sample_splice_params`, :func:`splice_clips`,
-   :func:`build_spliced_set`; :func:`sources_used` names the sources to decode): clip ``i`` shows frames ``[0, cut_i)`` of a source clip of class
-   ``A`` and frames ``[cut_i, T)`` of a source clip of another class ``B`` (same frame index, no
-   re-timing). The cut, the number of ``A`` frames, is uniform over the integers of the middle half
-   ``{ceil(T/4), ..., floor(3T/4)}`` (always within ``[1, T-1]``). Everything is drawn from one
-   ``torch.Generator``, so a seed fixes the test set.
+   :func:`build_spliced_set`; :func:`sources_used` names the sources to decode): clip ``i`` shows
+   frames ``[0, cut_i)`` of a source clip of class ``A`` and frames ``[cut_i, T)`` of a source
+   clip of another class ``B`` (same frame index, no re-timing). The cut, the number of ``A``
+   frames, is uniform over the integers of the middle half ``{ceil(T/4), ..., floor(3T/4)}``
+   (always within ``[1, T-1]``). Everything is drawn from one ``torch.Generator``, so a seed
+   fixes the test set.
 2. **Temporal profile** of the class-``A`` CAM: ``p_t = sum_{h,w} M_A[t, h, w]`` for a
    non-negative (min-max normalised) map ``M_A`` upsampled to the clip's ``T`` frames, each
    pathway step placed on the frame it was sliced from (:mod:`tempaug.analysis.cam.maps`).

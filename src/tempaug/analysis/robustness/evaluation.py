@@ -7,8 +7,8 @@ model on copies of its validation clips corrupted by the perturbations of
 :func:`evaluate_models` classifies clean and perturbed views of each batch with several models
 in one shared pass (each batch read once, each perturbation × severity drawn and applied once,
 then every model classifies it; :func:`evaluate_robustness` is the one-model case),
-:func:`~tempaug.analysis.run_selection.load_trained_model` rebuilds a run's model from its checkpoint,
-:func:`evaluate_checkpoints` runs the suite for several runs (:class:`RobustnessRun`) on their
+:func:`~tempaug.analysis.run_selection.load_trained_model` rebuilds a run's model from its
+checkpoint, :func:`evaluate_checkpoints` runs the suite for several runs (:class:`RobustnessRun`) on their
 shared validation videos (:func:`evaluate_checkpoint`: one run) and :func:`select_seeds` picks
 the training seeds to evaluate. The cost is the forward passes (models × views × conditions);
 decoding and perturbing no longer scale with the number of models. Metrics live in
@@ -425,8 +425,8 @@ def evaluate_checkpoints(
 ) -> pd.DataFrame:
     """Robustness records of several trained runs on their (shared) validation videos.
 
-    Loads every checkpoint (:func:`~tempaug.analysis.run_selection.load_trained_model`; the models are small and stay in
-    memory), builds the evaluation dataset once from the first run's config
+    Loads every checkpoint (:func:`~tempaug.analysis.run_selection.load_trained_model`; the
+    models are small and stay in memory), builds the evaluation dataset once from the first run's config
     (``cfg.data.eval_table``, ``cfg.eval.num_clips × num_crops`` views, uint8 output, one
     clip's crops per item, via :func:`tempaug.train.loaders.build_eval_dataset`; loaded by
     :func:`tempaug.data.datasets.make_loader`) and runs :func:`evaluate_models`: each video

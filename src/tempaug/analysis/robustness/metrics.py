@@ -1,8 +1,8 @@
 """ImageNet-C style metrics for the temporal-perturbation suite (Kim et al. 2020, Section 4.6).
 
 Input is one row per *(method, perturbation, severity, video)* — the per-video correctness
-produced by :func:`tempaug.analysis.robustness.evaluation.evaluate_robustness` — with the clean evaluation
-stored as perturbation ``"clean"``, severity 0. From it:
+produced by :func:`tempaug.analysis.robustness.evaluation.evaluate_robustness` — with the clean
+evaluation stored as perturbation ``"clean"``, severity 0. From it:
 
 * **accuracy** per method × perturbation × severity (top-1, per video after view averaging);
 * **corruption accuracy** of a perturbation: mean accuracy over its severities (1–5 by default);
@@ -208,8 +208,8 @@ def summary_table(
 ) -> pd.DataFrame:
     """Per method: clean accuracy, corruption accuracy per perturbation, mCA, with CIs.
 
-    The corruption accuracy of a perturbation is its mean accuracy over the severities present (1–5 in the pipeline); ``mCA``
-    averages those over all perturbations present, ``mCA (temporal)`` over all but the control
+    The corruption accuracy of a perturbation is its mean accuracy over the severities present
+    (1–5 in the pipeline); ``mCA`` averages those over all perturbations present, ``mCA (temporal)`` over all but the control
     (:data:`~tempaug.analysis.robustness.perturbations.CONTROL_PERTURBATIONS`). Relative drop is
     ``1 - acc / clean_acc``, bootstrapped paired with the clean accuracy.
 

@@ -1,4 +1,4 @@
-"""Tables 2–8 of the paper (Kim et al., Sec. 4.2–4.5) from the runs, our numbers beside the paper's.
+"""Tables 2–8 of Kim et al. (Sec. 4.2–4.5) from the runs, our numbers beside the paper's.
 
 This package's public API, by module (``from tempaug.analysis import tables; tables.table2(...)``):
 
@@ -9,7 +9,8 @@ This package's public API, by module (``from tempaug.analysis import tables; tab
   come from :mod:`tempaug.analysis.statistics`;
 * :mod:`~tempaug.analysis.tables.rendering` — Markdown / CSV and captions;
 * :mod:`~tempaug.analysis.tables.plots` — the tables' figures;
-* :mod:`~tempaug.analysis.tables.reference` — the paper's numbers (``results/paper_reference.csv``).
+* :mod:`~tempaug.analysis.tables.reference` — the paper's numbers
+  (``results/paper_reference.csv``).
 """
 
 from __future__ import annotations

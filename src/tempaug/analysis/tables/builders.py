@@ -4,8 +4,8 @@ The builders pick the paper's rows (:mod:`tempaug.analysis.tables.rows`), comput
 over replicates with its 95 % hierarchical bootstrap interval and the paired tests of each method
 against the baseline and against its spatial counterpart
 (:mod:`tempaug.analysis.statistics`, from the runs' per-video scores), and put the paper's numbers
-(:mod:`tempaug.analysis.tables.reference`) in separate ``paper_*`` columns: they are shown beside ours,
-never used in place of a missing run. A table whose runs are missing raises
+(:mod:`~tempaug.analysis.tables.reference`) in separate ``paper_*`` columns: they are shown beside
+ours, never used in place of a missing run. A table whose runs are missing raises
 :class:`~tempaug.analysis.tables.records.MissingRunsError` instead of printing an incomplete table.
 
 Columns of our numbers (Table 6 prefixes them with ``split<k>_`` / ``avg_``): ``top1``,
@@ -52,8 +52,6 @@ __all__ = [
     "table7",
     "table8",
 ]
-
-_VS = ("baseline", "counterpart")
 
 
 @dataclass(frozen=True)

@@ -55,9 +55,6 @@ evaluation videos blanked). Both 0 for records written before they existed."""
 
 _METRICS = ("top1", "top5")
 
-#: A run configuration, up to the seed.
-_GROUP = ["benchmark", "split", "recipe", "randaug_num_ops", "randaug_magnitude"]
-
 
 class MissingRunsError(ValueError):
     """A table needs runs that are not in the run table (names them)."""
