@@ -11,12 +11,12 @@ in its own subprocess:
 * `ucf101_val`, `hmdb51`, `vipriors_test` — one `tempaug.pipeline.execute_run` each (the
   last with the multi-view test evaluation, `test_eval`);
 * `cam_figures` — a Fig. 5/6 column on the `ucf101_val` checkpoint: CAM sources, the MixUp
-  mixture, CAMs of A and B, the figure saved (`tempaug.analysis.cam_figures.mixing_column`);
+  mixture, CAMs of A and B, the figure saved (`tempaug.analysis.cam.figures.mixing_column`);
 * `localization` — notebook 50's localization task on that checkpoint: the spliced set's
-  sources decoded (`cam_sources.draw_clips`), CAM cut localization scored
-  (`tempaug.analysis.localization.evaluate_localization`);
-* `robustness` — `tempaug.analysis.robustness.evaluate_checkpoints` on that checkpoint (three
-  perturbations at one severity).
+  sources decoded (`tempaug.analysis.cam.sources.draw_clips`), CAM cut localization scored
+  (`tempaug.analysis.cam.localization.evaluate_localization`);
+* `robustness` — `tempaug.analysis.robustness.evaluation.evaluate_checkpoints` on that
+  checkpoint (three perturbations at one severity).
 
 Memory: the parent polls the stage's whole process tree with psutil (the stage process, the
 DataLoader forkserver and every worker under it) and records the peak of the summed PSS
@@ -163,11 +163,12 @@ def _cam(params: dict, work: Path) -> dict:
     """What notebook 50 does per figure model: sources, clips A and B, a mixing column."""
     from functools import partial
 
-    from tempaug.analysis import cam_sources
-    from tempaug.analysis.cam_figures import figure_mixer, mixing_column
-    from tempaug.analysis.overlay import mixing_cam_figure, save_figure
-    from tempaug.analysis.robustness import load_trained_model
+    from tempaug.analysis.cam import sources as cam_sources
+    from tempaug.analysis.cam.figures import figure_mixer, mixing_column
+    from tempaug.analysis.cam.overlay import mixing_cam_figure
+    from tempaug.analysis.run_selection import load_trained_model
     from tempaug.data.transforms import normalize
+    from tempaug.io import save_figure
 
     cfg, ckpt = _ucf_spec_cfg(params, work)
     src = cam_sources.validation_sources(cfg, seed=0)
@@ -204,9 +205,9 @@ def _localization(params: dict, work: Path) -> dict:
     sources (all held in memory at once) and score the model's CAMs on the spliced clips."""
     from functools import partial
 
-    from tempaug.analysis import cam_sources
-    from tempaug.analysis.localization import evaluate_localization
-    from tempaug.analysis.robustness import load_trained_model
+    from tempaug.analysis.cam import sources as cam_sources
+    from tempaug.analysis.cam.localization import evaluate_localization
+    from tempaug.analysis.run_selection import load_trained_model
     from tempaug.data.transforms import normalize
 
     cfg, ckpt = _ucf_spec_cfg(params, work)
@@ -236,7 +237,7 @@ def _localization(params: dict, work: Path) -> dict:
 
 
 def _robustness(params: dict, work: Path) -> dict:
-    from tempaug.analysis import robustness as rb
+    from tempaug.analysis.robustness import evaluation as rb
 
     cfg, ckpt = _ucf_spec_cfg(params, work)
     records = rb.evaluate_checkpoints(

@@ -4,8 +4,8 @@ Prepares a small generated UCF-101 layout at the synthetic profile's clip size (
 32-px videos; 16-frame clips, stride 2; 2 views per video; ``slowfast_smoke`` width 8,
 alpha 4, beta 1/2), then times, on one CPU thread, in process CPU time (the machine is shared, so wall time is noisy): decoding the validation views, each
 perturbation at each severity, normalisation and one model's forward pass, per clip; and
-the shared evaluation (:func:`~tempaug.analysis.robustness.evaluate_models`) with several
-random-weight models. Prints the breakdown and the extrapolated stage time for a regime
+the shared evaluation (:func:`~tempaug.analysis.robustness.evaluation.evaluate_models`) with
+several random-weight models. Prints the breakdown and the extrapolated stage time for a regime
 given on the command line (videos, views, severities, models).
 
 Usage: ``python benchmarks/robustness.py [--videos 480] [--recipes 18] [--seeds 1 3]``.
@@ -21,9 +21,9 @@ from pathlib import Path
 import torch
 
 from tempaug import pipeline
-from tempaug.analysis import perturbations as pb
-from tempaug.analysis import robustness as rb
 from tempaug.analysis import run_selection as rs
+from tempaug.analysis.robustness import evaluation as rb
+from tempaug.analysis.robustness import perturbations as pb
 from tempaug.data.datasets import make_loader
 from tempaug.data.transforms import normalize
 from tempaug.models import build_model

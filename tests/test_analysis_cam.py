@@ -1,4 +1,4 @@
-"""Tests for tempaug.analysis.cam (CAM for SlowFast) and tempaug.analysis.overlay (drawing)."""
+"""Tests for tempaug.analysis.cam.maps (CAM for SlowFast) and .overlay (drawing)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ with warnings.catch_warnings():
     from pytorchvideo.models.net import MultiPathWayWithFuse, Net
     from pytorchvideo.models.slowfast import PoolConcatPathway, create_slowfast
 
-from tempaug.analysis.cam import (
+from tempaug.analysis.cam.figures import mix_pair
+from tempaug.analysis.cam.maps import (
     cam_from_features,
     capture_head_inputs,
     class_activation_maps,
@@ -27,21 +28,20 @@ from tempaug.analysis.cam import (
     split_head_weight,
     upsample_cam,
 )
-from tempaug.analysis.overlay import (
+from tempaug.analysis.cam.overlay import (
     MixingColumn,
     StripCell,
     clip_to_rgb,
     colorize,
     frame_indices,
-    mix_pair,
     mixing_cam_figure,
     overlay_heatmap,
     plot_cam_grid,
     render_strip,
-    save_figure,
     tile_frames,
 )
 from tempaug.augment import build
+from tempaug.io import save_figure
 from tempaug.models import slowfast_smoke
 
 pytestmark = pytest.mark.filterwarnings("error")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tempaug.analysis import cam_sources as cs
-from tempaug.analysis.localization import sample_splice_params, sources_used, splice_clips
+from tempaug.analysis.cam import sources as cs
+from tempaug.analysis.cam.localization import sample_splice_params, sources_used, splice_clips
 
 T, C, S = 8, 3, 4
 

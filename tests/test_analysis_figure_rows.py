@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from tempaug import pipeline
-from tempaug.analysis import cam_figures, gallery
+from tempaug.analysis import gallery
+from tempaug.analysis.cam import figures as cam_figures
 from tempaug.augment import RandAugmentT
 
 REPO = Path(__file__).resolve().parents[1]

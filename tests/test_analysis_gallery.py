@@ -12,6 +12,7 @@ import torch
 from conftest import make_video_batch
 
 from tempaug.analysis import gallery
+from tempaug.io import save_figure
 from tempaug.train.history import learning_curve
 
 
@@ -51,25 +52,6 @@ def test_clip_grid_layout_and_errors():
         gallery.clip_grid({"a": clips[0]}, frame_labels=["x"])
 
 
-def test_delta_vs_baseline_plots_changes_over_the_baseline():
-    df = pd.DataFrame(
-        {
-            "key": ["baseline", "m1", "m2"],
-            "method": ["B", "M1", "M2"],
-            "top1": [10.0, 15.0, 5.0],
-            "paper_top1": [50.0, 52.0, 49.0],
-        }
-    )
-    fig = gallery.delta_vs_baseline({"T": df})
-    ax = fig.axes[0]
-    widths = sorted(round(p.get_width(), 6) for p in ax.patches)
-    assert widths == sorted([5.0, -5.0, 2.0, -1.0])
-    with pytest.raises(ValueError, match="no 'baseline' row"):
-        gallery.delta_vs_baseline({"T": df.iloc[1:]})
-    with pytest.raises(ValueError, match="paper_top1"):
-        gallery.delta_vs_baseline({"T": df.drop(columns="paper_top1")})
-
-
 def test_learning_curve_and_atomic_save(tmp_path):
     history = pd.DataFrame(
         {
@@ -81,8 +63,8 @@ def test_learning_curve_and_atomic_save(tmp_path):
     )
     fig = learning_curve(history)
     assert [len(ax.lines) for ax in fig.axes] == [1, 2]
-    png = gallery.save_figure(fig, tmp_path / "sub" / "curve.png")
-    jpg = gallery.save_figure(fig, tmp_path / "curve.jpg")
+    png = save_figure(fig, tmp_path / "sub" / "curve.png")
+    jpg = save_figure(fig, tmp_path / "curve.jpg")
     assert png.read_bytes()[:4] == b"\x89PNG" and jpg.read_bytes()[:2] == b"\xff\xd8"
     umask = os.umask(0)
     os.umask(umask)
@@ -90,20 +72,3 @@ def test_learning_curve_and_atomic_save(tmp_path):
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["curve.jpg", "curve.png"]
     with pytest.raises(ValueError, match="epoch"):
         learning_curve(history.drop(columns="epoch"))
-
-
-def test_replicate_curves_draw_mean_and_band_of_train_and_eval():
-    h0 = pd.DataFrame({"epoch": [1, 2, 3], "train_top1": [10.0, 50.0, 90.0],
-                       "eval_top1": [10.0, 20.0, 30.0]})
-    h1 = h0.assign(train_top1=[20.0, 60.0, 100.0], eval_top1=[np.nan, np.nan, 40.0])
-    fig = gallery.replicate_curves({"seed0": h0, "seed1": h1}, chance=10.0, title="baseline")
-    ax = fig.axes[0]
-    lines = {ln.get_label(): ln for ln in ax.lines}
-    np.testing.assert_allclose(lines["training (running), mean of 2"].get_ydata(), [15, 55, 95])
-    # epochs where only one replicate evaluated keep that one; the mean ignores the missing
-    np.testing.assert_allclose(lines["evaluation set, mean of 2"].get_ydata(), [10, 20, 35])
-    assert "chance" in lines
-    with pytest.raises(ValueError, match="train_top1"):
-        gallery.replicate_curves({"s": h0.drop(columns="train_top1")})
-    with pytest.raises(ValueError, match="at least one"):
-        gallery.replicate_curves({})

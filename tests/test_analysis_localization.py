@@ -1,4 +1,4 @@
-"""Tests for tempaug.analysis.localization (the temporal-localization score)."""
+"""Tests for tempaug.analysis.cam.localization (the temporal-localization score)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,9 @@ with warnings.catch_warnings():
     from pytorchvideo.models.net import MultiPathWayWithFuse, Net
     from pytorchvideo.models.slowfast import PoolConcatPathway
 
-from tempaug.analysis.cam import class_activation_maps
-from tempaug.analysis.localization import (
+from tempaug.analysis.cam.localization import (
+    LocalizationScores,
     SplicedClips,
-    bootstrap_ci,
     build_spliced_set,
     cut_range,
     estimate_cut,
@@ -32,6 +31,7 @@ from tempaug.analysis.localization import (
     summarize,
     temporal_profile,
 )
+from tempaug.analysis.cam.maps import class_activation_maps
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -174,23 +174,31 @@ class TestScores:
             estimate_cut(torch.ones(4))
 
 
-class TestBootstrap:
-    def test_seeded_and_sensible(self):
-        v = torch.rand(300, generator=torch.Generator().manual_seed(0))
-        a = bootstrap_ci(v, generator=torch.Generator().manual_seed(1))
-        b = bootstrap_ci(v, generator=torch.Generator().manual_seed(1))
-        assert a == b
-        mean, lo, hi = a
-        assert lo < mean < hi
-        assert mean == pytest.approx(float(v.double().mean()))
+class TestSummary:
+    """The interval itself is :func:`tempaug.analysis.statistics.bootstrap_means`' (tested there);
+    here: the row it gives for a localisation score."""
+
+    def test_interval_is_sensible(self):
+        mass = torch.rand(300, generator=torch.Generator().manual_seed(0)).double()
+        half_a = torch.full((300,), 0.5, dtype=torch.float64)
+        s = LocalizationScores(mass, half_a, torch.zeros(300).long(), mass > 0.5, half_a / 5, 0)
+        row = summarize(s, seed=1)
+        assert row == summarize(s, seed=1) and row != summarize(s, seed=2)
+        assert row["mass_in_a_lo"] < row["mass_in_a"] < row["mass_in_a_hi"]
+        assert row["mass_in_a"] == pytest.approx(float(mass.mean()))
         # half-width close to 1.96 * sd / sqrt(n) for a uniform variable (sd = 1/sqrt(12))
-        assert (hi - lo) / 2 == pytest.approx(1.96 / math.sqrt(12 * 300), rel=0.2)
+        half = (row["mass_in_a_hi"] - row["mass_in_a_lo"]) / 2
+        assert half == pytest.approx(1.96 / math.sqrt(12 * 300), rel=0.2)
 
     def test_constant_and_empty(self):
-        assert bootstrap_ci(torch.ones(10)) == (1.0, 1.0, 1.0)
-        assert all(math.isnan(x) for x in bootstrap_ci(torch.ones(0)))
+        ones = torch.ones(10, dtype=torch.float64)
+        s = LocalizationScores(ones, ones, ones.long(), ones.bool(), ones, 0)
+        row = summarize(s)
+        assert row["mass_in_a_lo"] == row["mass_in_a"] == row["mass_in_a_hi"] == 1.0
+        empty = summarize(LocalizationScores(*(ones[:0],) * 5, 0))
+        assert empty["n_clips"] == 0 and math.isnan(empty["cut_acc_lo"])
         with pytest.raises(ValueError, match="level"):
-            bootstrap_ci(torch.ones(3), level=1.0)
+            summarize(s, level=1.0)
 
     def test_summary_row_is_reproducible(self):
         cut = torch.tensor([4, 6, 8, 10, 12] * 4)

@@ -1,10 +1,11 @@
-"""Tests for the temporal-perturbation robustness suite (tempaug.analysis.perturbations,
+"""Tests for the temporal-perturbation robustness suite (tempaug.analysis.robustness.perturbations,
 robustness, robustness_metrics, robustness_report.plot_perturbation_gallery)."""
 
 from __future__ import annotations
 
 import itertools
 import math
+import re
 from typing import ClassVar
 
 import numpy as np
@@ -14,10 +15,10 @@ import torch
 import torch.nn.functional as F
 from conftest import make_video_batch, requires_cuda
 
-from tempaug.analysis import perturbations as pb
-from tempaug.analysis import robustness as rb
-from tempaug.analysis import robustness_metrics as rm
-from tempaug.analysis import robustness_report as rr
+from tempaug.analysis.robustness import evaluation as rb
+from tempaug.analysis.robustness import metrics as rm
+from tempaug.analysis.robustness import perturbations as pb
+from tempaug.analysis.robustness import report as rr
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -302,10 +303,6 @@ class TestMetrics:
         assert not rm.severity_table(rec, n_boot=50, seed=3).equals(
             rm.severity_table(rec, n_boot=50, seed=4)
         )
-        w = rm.bootstrap_weights(7, 5, generator=gen())
-        assert w.shape == (5, 7) and torch.equal(
-            w.sum(1), torch.full((5,), 7.0, dtype=torch.float64)
-        )
 
     def test_summary_aggregates(self):
         rec = make_records(80, {"a": 0.9})
@@ -365,7 +362,8 @@ class TestMetrics:
         path = rm.write_csv(summ, tmp_path / "out" / "robustness.csv")
         pd.testing.assert_frame_equal(pd.read_csv(path), summ, check_dtype=False)
         md = rm.robustness_markdown(summ, caption="Generated data.")
-        assert md.startswith("Generated data.") and "| method | clean | flash |" in md
+        assert md.startswith("Generated data.")
+        assert re.search(r"^\| method +\| clean +\| flash +\|", md, re.M)
         rm.write_markdown(md, tmp_path / "out" / "robustness.md")
         assert (tmp_path / "out" / "robustness.md").read_text() == md
         assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
@@ -695,7 +693,7 @@ class TestSeedBootstrap:
         assert (
             two_level.loc["clean", "acc_low"] == 0.0 and two_level.loc["clean", "acc_high"] == 1.0
         )
-        # identical seeds: the two-level interval is the videos-only one
+        # identical seeds: the hierarchical interval is the videos-only one
         same = pd.concat([base.assign(seed=0), base.assign(seed=1)], ignore_index=True)
         np.testing.assert_allclose(
             rm.summary_table(same, n_boot=100, seed=1)[["acc_low", "acc_high"]],

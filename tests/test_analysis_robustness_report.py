@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tempaug.analysis import robustness_metrics as rm
-from tempaug.analysis import robustness_report as rr
+from tempaug.analysis.robustness import metrics as rm
+from tempaug.analysis.robustness import report as rr
 
 PARAMS = {"profile": {"name": "synthetic", "backbone": "SlowFast-tiny"}, "seeds": [0, 1, 2]}
 
@@ -96,7 +96,7 @@ def test_long_table_has_level_first_and_all_severities_for_means():
 
 @pytest.mark.parametrize("p", rr.KEY_PERTURBATIONS)
 def test_key_perturbations_exist(p):
-    from tempaug.analysis.perturbations import PERTURBATIONS
+    from tempaug.analysis.robustness.perturbations import PERTURBATIONS
 
     assert p in PERTURBATIONS
 
@@ -106,7 +106,7 @@ def test_caption_names_the_seeds_views_and_what_the_intervals_resample():
     several = rr.robustness_caption(PARAMS, seeds=[2, 0, 1], views=2, **kw)
     assert "480 validation videos, 2 view(s) each, severities [1, 2, 3, 4, 5]" in several
     assert "3 training seed(s) [0, 1, 2]" in several
-    assert "bootstrap over videos and training seeds (two-level) (9 replicates)" in several
+    assert "bootstrap over training seeds, then videos (hierarchical) (9 replicates)" in several
     one = rr.robustness_caption(PARAMS, seeds=[0], **kw)
     assert "1 training seed(s) [0]" in one and "bootstrap over videos (9 replicates)" in one
     assert "view(s)" not in one

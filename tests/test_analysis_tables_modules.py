@@ -1,4 +1,4 @@
-"""tables.py gathers the split modules; the helpers the notebooks call instead of local code."""
+"""The tables package exposes its modules' public API; the helpers the notebooks call."""
 
 from __future__ import annotations
 
@@ -8,18 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tempaug.analysis import (
-    rendering,
-    run_records,
-    scores,
-    statistics,
-    table_builders,
-    table_rows,
-    tables,
-)
-from tempaug.train import scores as train_scores
+from tempaug.analysis import tables
+from tempaug.analysis.tables import builders, plots, records, reference, rendering, rows, scores
+from tempaug.train.scores import read_scores
 
-MODULES = (rendering, run_records, scores, statistics, table_builders, table_rows, train_scores)
+MODULES = (builders, plots, records, reference, rendering, rows, scores)
 
 
 def test_every_tables_name_is_the_split_modules_object():
@@ -78,7 +71,7 @@ def test_ensemble_by_seed_averages_each_seeds_members(tmp_path):
     assert list(ens["seed"].unique()) == [0, 1]  # sorted seeds, validation runs ignored
     for seed in (0, 1):
         want = tables.ensemble_scores(
-            [tables.read_scores(tmp_path / f"{r}{seed}.csv") for r in ("m1", "m2")]
+            [read_scores(tmp_path / f"{r}{seed}.csv") for r in ("m1", "m2")]
         )
         got = ens[ens["seed"] == seed].drop(columns="seed").reset_index(drop=True)
         pd.testing.assert_frame_equal(got, want)
@@ -98,6 +91,18 @@ def test_publish_table_writes_and_returns_the_markdown(tmp_path):
     md = tables.publish_table(rendered, tmp_path, "t")
     assert md == (tmp_path / "t.md").read_text() and md.startswith("*Cap*")
     assert (tmp_path / "t.csv").read_text().startswith("# Cap\n")
+
+
+def test_markdown_table_keeps_cells_as_written_and_escapes_pipes():
+    display = pd.DataFrame({"a|b": ["1.50", "x|y"], "n": ["007", "two\nlines"]})
+    md = tables.markdown_table(display, "Cap")
+    lines = md.splitlines()
+    assert lines[0] == "*Cap*" and lines[1] == "" and md.endswith("|\n")
+    assert [c.strip() for c in lines[2].strip("|").split(" | ")] == ["a\\|b", "n"]
+    assert set(lines[3]) <= {"|", "-", ":"}
+    assert "1.50" in lines[4] and "007" in lines[4]  # no number parsing: "1.5", "7" would be
+    assert "x\\|y" in lines[5] and "two lines" in lines[5]
+    assert not tables.markdown_table(display).startswith("*")
 
 
 def test_data_note_says_generated_or_real():

@@ -275,7 +275,7 @@ def test_an_analysis_edit_in_a_fresh_clone_stales_no_training_stage(tmp_path):
 
     training = {n for n in changed() if "@" in n}
     assert not training, f"a fresh clone retrains {sorted(training)}"
-    with open(clone / "src/tempaug/analysis/rendering.py", "a") as fh:
+    with open(clone / "src/tempaug/analysis/tables/rendering.py", "a") as fh:
         fh.write("# a reader's comment\n")
     now = changed()
     assert not {n for n in now if "@" in n}, sorted(now)

@@ -5,7 +5,7 @@
   zoom, an occluder, colour cast, contrast, partial action): one row per kind, the same video
   (same class, scene and dynamics draws) in every row, so each row isolates one kind.
 
-Save with :func:`tempaug.analysis.gallery.save_figure` (``.jpg`` for frame galleries).
+Save with :func:`tempaug.io.save_figure` (``.jpg`` for frame galleries).
 """
 
 from __future__ import annotations

@@ -4,14 +4,20 @@ The CAM figures and localization score (Sec. 4.6, Figs. 5–6) and the robustnes
 the paper) re-read the UCF-101 validation runs of Tables 2–5: the RandAugment grid (Table 2) and
 the plain recipes (Tables 3–5). These functions pick those runs out of the planned run matrix
 (``tempaug.pipeline.planned_runs``), name them in tables, and find their checkpoints
-(``<scratch>/<run_id>/checkpoints/last.pt``, written by the training stages).
+(``<scratch>/<run_id>/checkpoints/last.pt``, written by the training stages) and rebuild their
+models (:func:`load_trained_model`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import os
+
+    import torch
 
 __all__ = [
     "RunLike",
@@ -20,6 +26,7 @@ __all__ = [
     "first_seed_runs",
     "grid_size",
     "in_table_order",
+    "load_trained_model",
     "missing_checkpoints",
     "missing_checkpoints_error",
     "run_label",
@@ -164,3 +171,35 @@ def in_table_order(specs: Iterable[RunLike], order: Sequence[str]) -> list[RunLi
     """``specs`` sorted by their recipe's place in ``order`` (stable; unlisted recipes last)."""
     rank = {r: i for i, r in enumerate(order)}
     return sorted(specs, key=lambda s: rank.get(s.recipe, len(rank) + 99))
+
+
+def load_trained_model(
+    checkpoint: str | os.PathLike, *, device: torch.device | str = "cpu"
+) -> torch.nn.Module:
+    """Rebuild a model from a checkpoint written by :func:`tempaug.train.fit`, in eval mode.
+
+    The architecture comes from the checkpoint's ``model_name`` / ``model_kwargs`` and is built
+    with :func:`tempaug.models.build_model`.
+
+    Args:
+        checkpoint: path of a ``.pt`` file (e.g. ``runs/<run_id>/checkpoints/last.pt``).
+        device: where the model goes.
+
+    Returns:
+        The model, on ``device``, in eval mode.
+
+    Raises:
+        ValueError: the file is missing or is not a tempaug checkpoint.
+    """
+    from tempaug.models import build_model
+    from tempaug.train.checkpoint import load_checkpoint
+
+    state = load_checkpoint(checkpoint, map_location="cpu")
+    for key in ("model", "model_name", "model_kwargs"):
+        if key not in state:
+            raise ValueError(f"checkpoint {str(checkpoint)!r} has no {key!r} entry")
+    kwargs = dict(state["model_kwargs"])
+    num_classes = kwargs.pop("num_classes")
+    model = build_model(state["model_name"], num_classes, **kwargs)
+    model.load_state_dict(state["model"])
+    return model.to(device).eval()

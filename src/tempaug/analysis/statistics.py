@@ -1,9 +1,11 @@
-"""Confidence intervals and paired tests for the accuracies of Tables 2–8 (Kim et al., Sec. 4).
+"""The analysis' one bootstrap, its intervals and paired tests (Kim et al., Sec. 4).
 
-A table cell is an accuracy averaged over *replicates*: training runs that differ only in their
-seed (UCF-101, Tables 2–5 and 7) or, for HMDB-51's Average column (Table 6), in their split. Two
-sources of variation make a cell uncertain: the replicate (initialisation, data order, split) and
-the finite set of evaluation videos. Both are resampled by a **hierarchical percentile bootstrap**:
+:func:`bootstrap_means` is the single resampling scheme behind the intervals of Tables 2–8, of
+the robustness tables and of the CAM localisation scores. A table cell is an accuracy averaged
+over *replicates*: training runs that differ only in their seed (UCF-101, Tables 2–5 and 7) or,
+for HMDB-51's Average column (Table 6), in their split. Two sources of variation make a cell
+uncertain: the replicate (initialisation, data order, split) and the finite set of evaluation
+videos. Both are resampled by a **hierarchical percentile bootstrap**:
 
 1. draw the replicates with replacement;
 2. within each drawn replicate, draw its videos with replacement. Where every replicate is
@@ -21,13 +23,14 @@ and each bootstrap draw applies the *same* resampled replicates and videos to bo
 difference of the two accuracies is reported with its 95 % percentile interval and the two-sided
 bootstrap p-value ``2·min(P(Δ* ≤ 0), P(Δ* ≥ 0))``, floored at ``1 / n_boot``.
 
-Everything is seeded (``numpy.random.Generator`` from ``seed``): the same inputs and seed give the
+Everything is seeded (``numpy.random.default_rng(seed)``): the same inputs and seed give the
 same numbers.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -41,11 +44,13 @@ __all__ = [
     "PAIRED_TEST",
     "Comparison",
     "Estimate",
+    "bootstrap_means",
     "compare",
     "correctness",
     "estimate",
     "holm_adjust",
     "nan_estimate",
+    "percentile_interval",
 ]
 
 #: Bootstrap draws per interval or test.
@@ -71,7 +76,7 @@ CELL_INTERVAL = (
 #: by video id).
 Replicates = Mapping[Hashable, pd.Series]
 
-# Bootstrap work is done in chunks of draws holding about this many gathered elements.
+# Bootstrap draws are made in chunks of about this many resampling counts each.
 _CHUNK_ELEMENTS = 4_000_000
 
 
@@ -158,35 +163,95 @@ def _arrays(
     return arrays, shared, arrays[0].shape[1]
 
 
-def _bootstrap(
-    arrays: list[np.ndarray], shared: bool, n_boot: int, rng: np.random.Generator
+def _counts(rng: np.random.Generator, rows: int, n: int) -> np.ndarray:
+    """``(rows, n)`` resampling counts: row ``b`` counts how often each of ``n`` items is drawn in
+    ``n`` draws with replacement."""
+    idx = rng.integers(0, n, size=(rows, n)) + n * np.arange(rows)[:, None]
+    return np.bincount(idx.ravel(), minlength=rows * n).reshape(rows, n).astype(np.float64)
+
+
+def bootstrap_means(
+    replicates: Sequence[np.ndarray],
+    *,
+    shared_videos: bool,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
 ) -> np.ndarray:
-    """Accuracy (%) of each method in each hierarchical bootstrap draw: ``(n_boot, m)``."""
-    r = len(arrays)
-    m = arrays[0].shape[0]
-    reps = rng.integers(0, r, size=(n_boot, r))
-    out = np.empty((n_boot, m))
-    if shared:
-        x = np.stack(arrays)  # (R, m, n)
-        n = x.shape[-1]
-        chunk = max(1, _CHUNK_ELEMENTS // (r * m * n))
+    """Hierarchical, paired bootstrap of a mean over replicates of a mean over videos.
+
+    The one bootstrap of the analysis (tables, robustness, localisation). Each draw
+
+    1. draws the replicates (seeds, splits) with replacement;
+    2. draws videos with replacement within each drawn replicate — one video draw applied to all
+       replicates when ``shared_videos`` (every replicate scored the same videos, in the same
+       order), an independent draw per drawn replicate otherwise;
+
+    and returns the mean over the drawn replicates of their mean over the drawn videos. The
+    leading axes of a replicate's array (methods, conditions, scores) are resampled together, so
+    any statistic computed from one draw is **paired** across them. With one replicate this is a
+    plain bootstrap over videos. Draws come from two streams spawned from
+    ``numpy.random.default_rng(seed)``, one for the replicates, one for the videos, and depend
+    only on ``seed``, ``n_boot``, the number of replicates and their numbers of videos: two calls
+    that agree on those resample the same replicates and videos, and with shared videos the video
+    draws do not depend on the number of replicates.
+
+    Args:
+        replicates: one array per replicate, ``(*stat, n_videos)``, all with the same ``stat``
+            shape; values are per-video scores (0/1 correctness, fractions).
+        shared_videos: whether all replicates hold the same videos in the same order.
+        n_boot: bootstrap draws.
+        seed: seed of the ``numpy.random.Generator``.
+
+    Returns:
+        ``(n_boot, *stat)`` float64.
+
+    Raises:
+        ValueError: no replicates, a replicate without videos, mismatched shapes, ``n_boot < 1``.
+    """
+    if int(n_boot) < 1:
+        raise ValueError(f"n_boot must be >= 1, got {n_boot}")
+    xs = [np.asarray(x, dtype=np.float64) for x in replicates]
+    if not xs:
+        raise ValueError("no replicates to bootstrap")
+    stat = xs[0].shape[:-1]
+    if any(x.ndim == 0 or x.shape[:-1] != stat for x in xs):
+        raise ValueError(f"replicates must share their leading shape, got {[x.shape for x in xs]}")
+    if any(x.shape[-1] == 0 for x in xs):
+        raise ValueError("a replicate has no videos")
+    if shared_videos and len({x.shape[-1] for x in xs}) != 1:
+        raise ValueError("shared_videos needs the same number of videos in every replicate")
+    n_boot, r, k = int(n_boot), len(xs), int(np.prod(stat, dtype=np.int64))
+    flat = [x.reshape(k, -1) for x in xs]
+    rep_rng, rng = np.random.default_rng(seed).spawn(2)  # replicates; videos
+    reps = rep_rng.integers(0, r, size=(n_boot, r))
+    total = np.zeros((n_boot, k))
+    if shared_videos:
+        n = flat[0].shape[1]
+        stacked = np.concatenate(flat)  # (r·k, n)
+        chunk = max(1, _CHUNK_ELEMENTS // n)
         for start in range(0, n_boot, chunk):
             c = min(chunk, n_boot - start)
-            vid = rng.integers(0, n, size=(c, n))
-            acc = x[:, :, vid].mean(axis=-1).transpose(2, 0, 1)  # (c, R, m)
+            acc = (_counts(rng, c, n) @ stacked.T / n).reshape(c, r, k)
             picked = np.take_along_axis(acc, reps[start : start + c, :, None], axis=1)
-            out[start : start + c] = picked.mean(axis=1)
-        return 100.0 * out
-    acc = np.empty((n_boot, r, m))
-    for i, x in enumerate(arrays):  # x: (m, n_i); every slot drawing replicate i resamples anew
-        slots = np.argwhere(reps == i)
-        n = x.shape[1]
-        chunk = max(1, _CHUNK_ELEMENTS // (m * n))
-        for start in range(0, len(slots), chunk):
-            part = slots[start : start + chunk]
-            vid = rng.integers(0, n, size=(len(part), n))
-            acc[part[:, 0], part[:, 1]] = x[:, vid].mean(axis=-1).T
-    return 100.0 * acc.mean(axis=1)
+            total[start : start + c] = picked.sum(axis=1)
+    else:
+        for i, x in enumerate(flat):  # every slot drawing replicate i resamples its videos anew
+            rows = np.flatnonzero((reps == i).ravel()) // r
+            n = x.shape[1]
+            chunk = max(1, _CHUNK_ELEMENTS // n)
+            for start in range(0, len(rows), chunk):
+                part = rows[start : start + chunk]
+                np.add.at(total, part, _counts(rng, len(part), n) @ x.T / n)
+    return (total / r).reshape(n_boot, *stat)
+
+
+def percentile_interval(draws: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """The ``level`` percentile interval of bootstrap ``draws`` along axis 0 (NaN draws ignored)."""
+    tail = (1.0 - level) / 2.0
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column gives NaN
+        lo, hi = np.nanquantile(draws, [tail, 1.0 - tail], axis=0)
+    return lo, hi
 
 
 def _method(n_rep: int, shared: bool, paired: bool) -> str:
@@ -224,8 +289,8 @@ def estimate(
         raise ValueError("no replicates to estimate from")
     arrays, shared, n = _arrays([replicates], keys)
     mean = float(np.mean([100.0 * a[0].mean() for a in arrays]))
-    draws = _bootstrap(arrays, shared, int(n_boot), np.random.default_rng(seed))[:, 0]
-    lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2])
+    draws = 100.0 * bootstrap_means(arrays, shared_videos=shared, n_boot=n_boot, seed=seed)[:, 0]
+    lo, hi = percentile_interval(draws, level)
     return Estimate(mean, float(lo), float(hi), len(keys), n, _method(len(keys), shared, False))
 
 
@@ -263,9 +328,9 @@ def compare(
         raise ValueError("no replicates to compare")
     arrays, shared, _ = _arrays([a, b], keys)
     delta = float(np.mean([100.0 * (x[0].mean() - x[1].mean()) for x in arrays]))
-    draws = _bootstrap(arrays, shared, int(n_boot), np.random.default_rng(seed))
+    draws = 100.0 * bootstrap_means(arrays, shared_videos=shared, n_boot=n_boot, seed=seed)
     d = draws[:, 0] - draws[:, 1]
-    lo, hi = np.quantile(d, [(1 - level) / 2, (1 + level) / 2])
+    lo, hi = percentile_interval(d, level)
     p = 2.0 * min(float(np.mean(d <= 0)), float(np.mean(d >= 0)))
     p = min(1.0, max(p, 1.0 / int(n_boot)))
     return Comparison(delta, float(lo), float(hi), p, len(keys), _method(len(keys), shared, True))

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tempaug.analysis.run_records import RUN_COLUMNS, _raise_missing
 from tempaug.analysis.statistics import correctness
+from tempaug.analysis.tables.records import RUN_COLUMNS, _raise_missing
 from tempaug.io import atomic_write_text
 from tempaug.train.scores import check_scores as _check_scores
 from tempaug.train.scores import read_scores, topk_accuracy

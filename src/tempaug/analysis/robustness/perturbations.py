@@ -5,8 +5,9 @@ UCF-101 and HMDB-51 "have little temporal perturbations". This module makes temp
 perturbation explicit: every trained model is evaluated on copies of its validation clips
 corrupted by the perturbations below, each at severities 1–5, in the style of ImageNet-C
 (Hendrycks & Dietterich, ICLR 2019). The evaluation lives in
-:mod:`tempaug.analysis.robustness`, the metrics in :mod:`tempaug.analysis.robustness_metrics`, the
-severity gallery in :mod:`tempaug.analysis.robustness_report`.
+:mod:`~tempaug.analysis.robustness.evaluation`, the metrics in
+:mod:`~tempaug.analysis.robustness.metrics`, the severity gallery in
+:mod:`~tempaug.analysis.robustness.report`.
 
 Design (torchvision v2's ``make_params`` / ``transform`` split):
 
@@ -600,8 +601,8 @@ def perturb(
 
 
 def perturbation_seed(seed: int, name: str) -> int:
-    """Seed of the generator that :func:`~tempaug.analysis.robustness.evaluate_robustness` uses
-    for perturbation ``name``.
+    """Seed of the generator that
+    :func:`~tempaug.analysis.robustness.evaluation.evaluate_robustness` uses for ``name``.
 
     Distinct per perturbation (so adding or removing one perturbation leaves the draws of the
     others unchanged) and a pure function of ``(seed, name)``.

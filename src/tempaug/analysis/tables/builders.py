@@ -1,12 +1,12 @@
 """Assemble per-run results into the paper's Tables 2–8, our numbers beside the paper's.
 
-The builders pick the paper's rows (:mod:`tempaug.analysis.table_rows`), compute each cell's mean
+The builders pick the paper's rows (:mod:`tempaug.analysis.tables.rows`), compute each cell's mean
 over replicates with its 95 % hierarchical bootstrap interval and the paired tests of each method
 against the baseline and against its spatial counterpart
 (:mod:`tempaug.analysis.statistics`, from the runs' per-video scores), and put the paper's numbers
-(:mod:`tempaug.analysis.reference`) in separate ``paper_*`` columns: they are shown beside ours,
-never used in place of a missing run. A table whose runs are missing raises
-:class:`~tempaug.analysis.run_records.MissingRunsError` instead of printing an incomplete table.
+(:mod:`~tempaug.analysis.tables.reference`) in separate ``paper_*`` columns: they are shown beside
+ours, never used in place of a missing run. A table whose runs are missing raises
+:class:`~tempaug.analysis.tables.records.MissingRunsError` instead of printing an incomplete table.
 
 Columns of our numbers (Table 6 prefixes them with ``split<k>_`` / ``avg_``): ``top1``,
 ``top1_ci_lo``, ``top1_ci_hi``, the same for ``top5``, ``n_replicates``, ``train_top1`` (running
@@ -32,17 +32,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tempaug.analysis.reference import reference_for
-from tempaug.analysis.run_records import _METRICS, _raise_missing, summarize
-from tempaug.analysis.scores import ensemble_by_seed, ensemble_runs, run_replicates
 from tempaug.analysis.statistics import N_BOOT, Replicates, compare, correctness, estimate
-from tempaug.analysis.table_rows import (
+from tempaug.analysis.tables.records import _METRICS, _raise_missing, summarize
+from tempaug.analysis.tables.reference import reference_for
+from tempaug.analysis.tables.rows import (
     COUNTERPARTS,
     RANDAUG_MODES,
     TABLE6_ROWS,
     TABLE7_ROWS,
     TABLE_ROWS,
 )
+from tempaug.analysis.tables.scores import ensemble_by_seed, ensemble_runs, run_replicates
 
 __all__ = [
     "ablation_table",
@@ -52,8 +52,6 @@ __all__ = [
     "table7",
     "table8",
 ]
-
-_VS = ("baseline", "counterpart")
 
 
 @dataclass(frozen=True)
@@ -285,11 +283,11 @@ def table2(
     """Table 2: baseline and the best grid point of each RandAugment range (Sec. 4.2).
 
     Each temporal range is tested against the baseline and against RandAugment spatial
-    (:data:`~tempaug.analysis.table_rows.COUNTERPARTS`).
+    (:data:`~tempaug.analysis.tables.rows.COUNTERPARTS`).
 
     Args:
         runs: run table; RandAugment runs carry ``randaug_num_ops`` / ``randaug_magnitude``.
-        reference: the paper's numbers (:func:`~tempaug.analysis.reference.load_reference`).
+        reference: the paper's numbers (:func:`~tempaug.analysis.tables.reference.load_reference`).
         benchmark: which benchmark's runs to use.
         n_boot: bootstrap draws of every interval and test.
         seed: the bootstrap's seed.

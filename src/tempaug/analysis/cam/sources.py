@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor
 
-from tempaug.analysis.localization import SpliceParams, sample_splice_params, sources_used
+from tempaug.analysis.cam.localization import SpliceParams, sample_splice_params, sources_used
 
 __all__ = [
     "ClipDataset",

@@ -23,9 +23,9 @@ from typing import Any
 
 import pandas as pd
 
-from tempaug.analysis.scores import _score_columns, read_scores
 from tempaug.analysis.statistics import ALPHA, CELL_INTERVAL, PAIRED_TEST, holm_adjust
-from tempaug.analysis.table_rows import RANDAUG_MODES
+from tempaug.analysis.tables.rows import RANDAUG_MODES
+from tempaug.analysis.tables.scores import _score_columns, read_scores
 from tempaug.io import atomic_write_text
 
 __all__ = [
@@ -185,18 +185,15 @@ def _drop_top5(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def markdown_table(display: pd.DataFrame, caption: str = "") -> str:
-    """A GitHub-flavoured Markdown table of string cells, preceded by ``caption`` in italics."""
+    """A GitHub-flavoured Markdown table (``DataFrame.to_markdown``) of ``display``'s cells as
+    written (no number parsing), preceded by ``caption`` in italics."""
 
     def cell(v: object) -> str:
         return str(v).replace("|", "\\|").replace("\n", " ")
 
-    header = "| " + " | ".join(cell(c) for c in display.columns) + " |"
-    rule = "|" + "|".join("---" for _ in display.columns) + "|"
-    body = [
-        "| " + " | ".join(cell(v) for v in row) + " |" for row in display.itertuples(index=False)
-    ]
-    lines = ([f"*{caption}*", ""] if caption else []) + [header, rule, *body]
-    return "\n".join(lines) + "\n"
+    cells = display.map(cell).rename(columns=cell)
+    table = cells.to_markdown(index=False, tablefmt="github", disable_numparse=True)
+    return "\n".join(([f"*{caption}*", ""] if caption else []) + [table]) + "\n"
 
 
 _DATASETS = {

@@ -1,8 +1,8 @@
 """ImageNet-C style metrics for the temporal-perturbation suite (Kim et al. 2020, Section 4.6).
 
 Input is one row per *(method, perturbation, severity, video)* — the per-video correctness
-produced by :func:`tempaug.analysis.robustness.evaluate_robustness` — with the clean evaluation
-stored as perturbation ``"clean"``, severity 0. From it:
+produced by :func:`tempaug.analysis.robustness.evaluation.evaluate_robustness` — with the clean
+evaluation stored as perturbation ``"clean"``, severity 0. From it:
 
 * **accuracy** per method × perturbation × severity (top-1, per video after view averaging);
 * **corruption accuracy** of a perturbation: mean accuracy over its severities (1–5 by default);
@@ -12,16 +12,14 @@ stored as perturbation ``"clean"``, severity 0. From it:
   stationary control;
 * **relative drop** vs clean: ``1 - acc / clean_acc`` — the fraction of clean accuracy lost
   (0 = unaffected; the ImageNet-C "relative" idea, normalised per model by its own clean score);
-* 95 % **bootstrap** intervals (percentile method) from resampling *test videos* with
-  replacement, one multinomial draw per bootstrap replicate from a seeded ``torch.Generator``.
-  When the records carry an optional ``seed`` column (the training seed of the model) with
-  several seeds, each replicate also resamples the *training seeds* with replacement (a
-  two-level bootstrap, videos × seeds, from a second seeded generator), so the interval covers
-  training-seed variation too; the point estimate is the mean over seeds and videos. With one
-  seed (or no ``seed`` column) the intervals are the videos-only ones, unchanged. All
-  conditions of a method — and all methods, when they share the same videos and seeds — use
-  the same replicates, so aggregates and method differences are paired (seeds are paired by
-  their value).
+* 95 % percentile intervals from the analysis' one bootstrap,
+  :func:`tempaug.analysis.statistics.bootstrap_means`: hierarchical, the training seeds (an
+  optional ``seed`` column; none means one seed) are the replicates and share their test videos,
+  so each draw resamples the seeds, then one set of videos for all of them. The point estimate is
+  the mean over seeds and videos. All conditions of a method are resampled together, methods with
+  the same numbers of seeds and videos get the same draws (the bootstrap's seed is shared), and
+  :func:`paired_difference` resamples its two methods in one call, so drops, aggregates and
+  method differences are paired (seeds by value, videos by id).
 
 Tables are pandas DataFrames; :func:`write_csv` / :func:`write_markdown` write them atomically.
 """
@@ -35,16 +33,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
-from tempaug.analysis.perturbations import CONTROL_PERTURBATIONS, PERTURBATIONS
+from tempaug.analysis.robustness.perturbations import CONTROL_PERTURBATIONS, PERTURBATIONS
+from tempaug.analysis.statistics import bootstrap_means, percentile_interval
+from tempaug.analysis.tables.rendering import markdown_table
 from tempaug.io import atomic_write_text
 
 __all__ = [
     "CLEAN",
     "RECORD_COLUMNS",
-    "bootstrap_weights",
-    "dataframe_to_markdown",
     "describe_comparison",
     "paired_difference",
     "plot_robustness_heatmap",
@@ -63,34 +60,6 @@ RECORD_COLUMNS: tuple[str, ...] = ("method", "perturbation", "severity", "video"
 
 MCA = "mCA"
 MCA_TEMPORAL = "mCA (temporal)"
-
-
-# --------------------------------------------------------------------------------------------
-# bootstrap core
-# --------------------------------------------------------------------------------------------
-
-
-def bootstrap_weights(
-    n: int, n_boot: int, *, generator: torch.Generator | None = None
-) -> torch.Tensor:
-    """Multinomial resampling weights: row ``b`` counts how often each item is drawn.
-
-    Args:
-        n: number of items (test videos), ≥ 1.
-        n_boot: number of bootstrap replicates, ≥ 1.
-        generator: source of randomness.
-
-    Returns:
-        float64 ``(n_boot, n)``; each row sums to ``n``.
-    """
-    if n < 1:
-        raise ValueError(f"n (number of videos) must be >= 1, got {n}")
-    if n_boot < 1:
-        raise ValueError(f"n_boot must be >= 1, got {n_boot}")
-    idx = torch.randint(n, (n_boot, n), generator=generator)
-    weights = torch.zeros(n_boot, n, dtype=torch.float64)
-    weights.scatter_add_(1, idx, torch.ones(n_boot, n, dtype=torch.float64))
-    return weights
 
 
 def _check_records(records: pd.DataFrame) -> pd.DataFrame:
@@ -158,14 +127,6 @@ def _method_matrix(
     return order, seeds, mat
 
 
-def _percentile(boot: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
-    alpha = (1.0 - confidence) / 2.0
-    with np.errstate(invalid="ignore"):
-        lo = np.nanquantile(boot, alpha, axis=0)
-        hi = np.nanquantile(boot, 1.0 - alpha, axis=0)
-    return lo, hi
-
-
 def _relative_drop(acc: np.ndarray, clean: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(clean > 0, 1.0 - acc / clean, np.nan)
@@ -178,52 +139,16 @@ def _check_boot_args(n_boot: int, confidence: float) -> None:
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
 
 
-class _Bootstrapper:
-    """Shares replicate weights across methods with the same numbers of videos and seeds.
-
-    Video weights come from a generator seeded with ``seed`` (as before seeds were resampled,
-    so one-seed results are unchanged); seed weights from a second generator seeded with
-    ``seed + 1``.
-    """
-
-    def __init__(self, n_boot: int, seed: int) -> None:
-        self.n_boot, self.seed = n_boot, seed
-        self._cache: dict[tuple[str, int], torch.Tensor] = {}
-
-    def _draw(self, kind: str, n: int, seed: int) -> np.ndarray:
-        if (kind, n) not in self._cache:
-            g = torch.Generator().manual_seed(seed)
-            self._cache[(kind, n)] = bootstrap_weights(n, self.n_boot, generator=g)
-        return self._cache[(kind, n)].numpy()
-
-    def weights(self, n: int) -> np.ndarray:
-        """Video resampling weights ``(n_boot, n)``."""
-        return self._draw("video", n, self.seed)
-
-    def seed_weights(self, n: int) -> np.ndarray:
-        """Training-seed resampling weights ``(n_boot, n)``; all ones for a single seed."""
-        if n == 1:
-            return np.ones((self.n_boot, 1))
-        return self._draw("seed", n, self.seed + 1)
-
-
 def _method_stats(
-    records: pd.DataFrame, method: str, boot: _Bootstrapper
+    records: pd.DataFrame, method: str, *, n_boot: int, seed: int
 ) -> tuple[list[tuple[str, int]], np.ndarray, np.ndarray, int]:
-    """Point accuracies ``(n_cond,)``, bootstrap accuracies ``(n_boot, n_cond)``, n videos.
-
-    Each replicate reweights videos (shared by all seeds) and, with several seeds, seeds:
-    ``acc_b = Σ_s w_s Σ_v w_v x[s, v] / (S·V)``.
-    """
+    """Conditions, point accuracies ``(n_cond,)``, bootstrap accuracies ``(n_boot, n_cond)`` and
+    the number of videos of one method (seeds are the replicates, sharing their videos)."""
     conds, _, mat = _method_matrix(records, method)
-    n_seeds, n = mat.shape[1:]
-    point = mat.mean(axis=(1, 2))
-    video_w, seed_w = boot.weights(n), boot.seed_weights(n_seeds)
-    reps = video_w @ mat[:, 0].T / n
-    if n_seeds > 1:
-        reps = sum(seed_w[:, s : s + 1] * (video_w @ mat[:, s].T / n) for s in range(n_seeds))
-        reps = reps / n_seeds
-    return conds, point, reps, n
+    draws = bootstrap_means(
+        list(mat.transpose(1, 0, 2)), shared_videos=True, n_boot=n_boot, seed=seed
+    )
+    return conds, mat.mean(axis=(1, 2)), draws, mat.shape[2]
 
 
 # --------------------------------------------------------------------------------------------
@@ -253,14 +178,13 @@ def severity_table(
     """
     _check_records(records)
     _check_boot_args(n_boot, confidence)
-    boot = _Bootstrapper(n_boot, seed)
     rows = []
     for method in pd.unique(records["method"]):
-        conds, point, reps, n = _method_stats(records, method, boot)
-        lo, hi = _percentile(reps, confidence)
+        conds, point, reps, n = _method_stats(records, method, n_boot=n_boot, seed=seed)
+        lo, hi = percentile_interval(reps, confidence)
         drop = _relative_drop(point, point[0])
         drop_reps = _relative_drop(reps, reps[:, :1])
-        dlo, dhi = _percentile(drop_reps, confidence)
+        dlo, dhi = percentile_interval(drop_reps, confidence)
         for i, (pert, sev) in enumerate(conds):
             rows.append(
                 {
@@ -284,9 +208,9 @@ def summary_table(
 ) -> pd.DataFrame:
     """Per method: clean accuracy, corruption accuracy per perturbation, mCA, with CIs.
 
-    The corruption accuracy of a perturbation is its mean accuracy over the severities present (1–5 in the pipeline); ``mCA``
-    averages those over all perturbations present, ``mCA (temporal)`` over all but the control
-    (:data:`~tempaug.analysis.perturbations.CONTROL_PERTURBATIONS`). Relative drop is
+    The corruption accuracy of a perturbation is its mean accuracy over the severities present
+    (1–5 in the pipeline); ``mCA`` averages those over all perturbations present, ``mCA (temporal)`` over all but the control
+    (:data:`~tempaug.analysis.robustness.perturbations.CONTROL_PERTURBATIONS`). Relative drop is
     ``1 - acc / clean_acc``, bootstrapped paired with the clean accuracy.
 
     Args:
@@ -302,10 +226,9 @@ def summary_table(
     """
     _check_records(records)
     _check_boot_args(n_boot, confidence)
-    boot = _Bootstrapper(n_boot, seed)
     rows = []
     for method in pd.unique(records["method"]):
-        conds, point, reps, n = _method_stats(records, method, boot)
+        conds, point, reps, n = _method_stats(records, method, n_boot=n_boot, seed=seed)
         perts = [p for p in PERTURBATIONS if any(c[0] == p for c in conds)]
         # aggregation matrix: columns = clean, each perturbation, mCA, mCA (temporal)
         names = [CLEAN, *perts, MCA, MCA_TEMPORAL]
@@ -318,9 +241,9 @@ def summary_table(
         temporal = [j for j, p in enumerate(perts, start=1) if p not in CONTROL_PERTURBATIONS]
         agg[:, -1] = agg[:, temporal].mean(axis=1) if temporal else np.nan
         p_point, p_reps = point @ agg, reps @ agg
-        lo, hi = _percentile(p_reps, confidence)
+        lo, hi = percentile_interval(p_reps, confidence)
         drop = _relative_drop(p_point, p_point[0])
-        dlo, dhi = _percentile(_relative_drop(p_reps, p_reps[:, :1]), confidence)
+        dlo, dhi = percentile_interval(_relative_drop(p_reps, p_reps[:, :1]), confidence)
         for j, name in enumerate(names):
             rows.append(
                 {
@@ -388,15 +311,19 @@ def paired_difference(
             f"{method_a!r} and {method_b!r} must be evaluated with the same training seeds, "
             f"got {sorted(seeds_a)} and {sorted(seeds_b)}"
         )
-    boot = _Bootstrapper(n_boot, seed)
-    sub = records[records["method"].isin([method_a, method_b])].sort_values("video")
-    summaries = {}
-    for m in (method_a, method_b):
-        conds, point, reps, _ = _method_stats(sub, m, boot)
-        summaries[m] = (conds, point, reps)
-    conds_a, conds_b = summaries[method_a][0], summaries[method_b][0]
+    (conds_a, _, mat_a), (conds_b, _, mat_b) = (
+        _method_matrix(records, m) for m in (method_a, method_b)
+    )
     if conds_a != conds_b:
         raise ValueError(f"{method_a!r} and {method_b!r} must share perturbations and severities")
+    # one replicate per training seed holding both methods: every draw resamples both alike
+    both = np.concatenate([mat_a, mat_b]).transpose(1, 0, 2)  # (seeds, 2·n_cond, videos)
+    draws = bootstrap_means(list(both), shared_videos=True, n_boot=n_boot, seed=seed)
+    k = len(conds_a)
+    summaries = {
+        method_a: (mat_a.mean(axis=(1, 2)), draws[:, :k]),
+        method_b: (mat_b.mean(axis=(1, 2)), draws[:, k:]),
+    }
     present = [p for p in PERTURBATIONS if any(c[0] == p for c in conds_a)]
     names = list(perturbations) if perturbations is not None else [*present, MCA, MCA_TEMPORAL]
     for p in names:
@@ -416,14 +343,14 @@ def paired_difference(
             idx = [i for i, c in enumerate(conds_a) if c[0] == q]
             agg[idx, j] += 1.0 / (len(idx) * len(members))
     out = {}
-    for m, (_, point, reps) in summaries.items():
+    for m, (point, reps) in summaries.items():
         out[m] = (
             _relative_drop(point @ agg, point[0]),
             _relative_drop(reps @ agg, reps[:, :1]),
         )
     diff_point = out[method_a][0] - out[method_b][0]
     diff_reps = out[method_a][1] - out[method_b][1]
-    lo, hi = _percentile(diff_reps, confidence)
+    lo, hi = percentile_interval(diff_reps, confidence)
     prob = np.nanmean(diff_reps < 0, axis=0)
     return pd.DataFrame(
         {
@@ -458,31 +385,16 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     return atomic_write_text(path, df.to_csv(index=False, lineterminator="\n"))
 
 
-def _fmt(value: object, floatfmt: str) -> str:
-    if isinstance(value, float | np.floating):
-        return "–" if np.isnan(value) else format(float(value), floatfmt)
-    return str(value).replace("|", "\\|")
+def _markdown(df: pd.DataFrame, floatfmt: str = ".3f") -> str:
+    """:func:`~tempaug.analysis.tables.rendering.markdown_table` of ``df`` with its floats
+    formatted by ``floatfmt`` and NaN shown as "–"."""
 
+    def fmt(value: object) -> str:
+        if isinstance(value, float | np.floating):
+            return "–" if np.isnan(value) else format(float(value), floatfmt)
+        return str(value)
 
-def dataframe_to_markdown(df: pd.DataFrame, *, floatfmt: str = ".3f", index: bool = False) -> str:
-    """A GitHub-flavoured Markdown table of ``df`` (no ``tabulate`` dependency).
-
-    Args:
-        df: the table.
-        floatfmt: format spec for floats (NaN is shown as "–").
-        index: include the index as the first column(s).
-
-    Returns:
-        The Markdown text, ending with a newline.
-    """
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"df must be a pandas DataFrame, got {type(df).__name__}")
-    frame = df.reset_index() if index else df
-    header = [str(c) for c in frame.columns]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
-    for row in frame.itertuples(index=False):
-        lines.append("| " + " | ".join(_fmt(v, floatfmt) for v in row) + " |")
-    return "\n".join(lines) + "\n"
+    return markdown_table(df.map(fmt))
 
 
 def write_markdown(text: str, path: str | os.PathLike) -> Path:
@@ -561,7 +473,7 @@ def robustness_markdown(
         table = pd.DataFrame(records, columns=["method", *cols]).fillna("–")
         if v == "relative_drop" and CLEAN in table.columns:
             table = table.drop(columns=[CLEAN])
-        out += [f"**{title}**", "", dataframe_to_markdown(table)]
+        out += [f"**{title}**", "", _markdown(table)]
     if comparisons is not None:
         comp = comparisons.copy()
         for c in ("drop_a", "drop_b", "difference", "diff_low", "diff_high"):
@@ -570,7 +482,7 @@ def robustness_markdown(
         out += [
             f"**{comparison_caption}**" if comparison_caption else "",
             "",
-            dataframe_to_markdown(comp, floatfmt=".1f"),
+            _markdown(comp, floatfmt=".1f"),
         ]
     return "\n".join(out)
 

@@ -2,12 +2,13 @@
 
 Each column is one trained model shown the mixture of its own training method (B pasted or
 blended into A, mixing draws from a seed, A's share kept visible by
-:func:`~tempaug.analysis.overlay.mix_pair`), with the CAM of class A and of class B on the
-mixture and the CAM of class A on pure clip A (:func:`~tempaug.analysis.cam.mixture_cams`).
+:func:`mix_pair`), with the CAM of class A and of class B on the
+mixture and the CAM of class A on pure clip A (:func:`~tempaug.analysis.cam.maps.mixture_cams`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,20 +16,77 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from tempaug.analysis.cam import mixture_cams
-from tempaug.analysis.overlay import MixingColumn, mix_pair
-from tempaug.analysis.robustness import load_trained_model
-from tempaug.analysis.run_selection import RunLike, checkpoint_path, first_seed_runs
+from tempaug.analysis.cam.maps import mixture_cams
+from tempaug.analysis.cam.overlay import MixingColumn
+from tempaug.analysis.run_selection import (
+    RunLike,
+    checkpoint_path,
+    first_seed_runs,
+    load_trained_model,
+)
+from tempaug.analysis.tables.rows import recipe_labels
 from tempaug.augment import build
 
 __all__ = [
     "figure_mixer",
     "figure_models",
+    "mix_pair",
     "mixing_column",
     "mixing_columns",
     "resolution_note",
     "where_clips",
 ]
+
+
+def mix_pair(
+    mixer: Any,
+    clip_a: Tensor,
+    clip_b: Tensor,
+    *,
+    generator: torch.Generator | None = None,
+    lam_range: tuple[float, float] = (0.3, 0.7),
+    max_tries: int = 200,
+) -> tuple[Tensor, float]:
+    """Mix clip A with clip B (B pasted/blended into A) for a figure, with a visible share of both.
+
+    Draws ``mixer.sample_params`` for the batch ``[A, B]`` until the clip is mixed and its own
+    fraction ``lam`` lies in ``lam_range`` (deterministic for a seeded ``generator``), forces the
+    pairing A <- B, and applies the mixer's pure ``apply``.
+
+    Args:
+        mixer: a :mod:`tempaug.augment` mixing object with ``sample_params`` / ``apply``.
+        clip_a: ``(T, C, H, W)`` float clip A.
+        clip_b: ``(T, C, H, W)`` float clip B.
+        generator: CPU ``torch.Generator``.
+        lam_range: accepted range of A's fraction in the mixture.
+        max_tries: draws before giving up.
+
+    Returns:
+        ``(mixed (T, C, H, W), lam)``.
+
+    Raises:
+        ValueError: mismatched clips, or no draw in ``lam_range`` after ``max_tries``.
+    """
+    if clip_a.ndim != 4 or clip_a.shape != clip_b.shape:
+        raise ValueError(
+            f"clip_a and clip_b must be (T, C, H, W) of the same shape, got {tuple(clip_a.shape)} "
+            f"and {tuple(clip_b.shape)}"
+        )
+    lo, hi = lam_range
+    if not 0.0 <= lo <= hi <= 1.0:
+        raise ValueError(f"lam_range must satisfy 0 <= low <= high <= 1, got {lam_range}")
+    pair = torch.stack([clip_a, clip_b])
+    labels = torch.tensor([0, 1])
+    for _ in range(max_tries):
+        params = mixer.sample_params(pair.shape, generator=generator)
+        params = dataclasses.replace(params, perm=torch.tensor([1, 0]))
+        lam = float(params.lam[0])
+        if bool(params.mixed[0]) and lo <= lam <= hi:
+            mixed, _ = mixer.apply(pair, labels, params)
+            return mixed[0], lam
+    raise ValueError(
+        f"{mixer!r} gave no mixture with lam in {lam_range} in {max_tries} draws; widen lam_range"
+    )
 
 
 def figure_mixer(recipe: Mapping[str, Any], num_classes: int) -> Any:
@@ -99,23 +157,23 @@ def mixing_columns(
     models: Mapping[str, torch.nn.Module],
     recipes: Sequence[str],
     recipe_params: Mapping[str, Mapping[str, Any]],
-    labels: Mapping[str, str],
     clip_a: Tensor,
     clip_b: Tensor,
     label_a: int,
     label_b: int,
     **kwargs: Any,
 ) -> list[MixingColumn]:
-    """One :func:`mixing_column` per recipe, in order: its model, mixed by its own method.
+    """One :func:`mixing_column` per recipe, in order: its model, mixed by its own method, titled
+    ``"<the paper's label> model"``.
 
     Args:
         models: recipe → trained model.
         recipes: the figure's columns.
         recipe_params: ``params["recipes"]``.
-        labels: recipe → the paper's label (the column title is ``"<label> model"``).
         clip_a, clip_b, label_a, label_b: as :func:`mixing_column`.
         **kwargs: :func:`mixing_column`'s ``transform``, ``seed``, ``pathways``, ``device``.
     """
+    labels = recipe_labels()
     return [
         mixing_column(
             models[r],

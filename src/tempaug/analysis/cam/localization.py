@@ -5,14 +5,15 @@ augmentations (FadeMixUp, FrameCutMix, CubeCutMix) localize *in time* better tha
 models. This module turns that into a number on spliced test clips:
 
 1. **Spliced clips** (:func:`sample_splice_params`, :func:`splice_clips`,
-   :func:`build_spliced_set`; :func:`sources_used` names the sources to decode): clip ``i`` shows frames ``[0, cut_i)`` of a source clip of class
-   ``A`` and frames ``[cut_i, T)`` of a source clip of another class ``B`` (same frame index, no
-   re-timing). The cut, the number of ``A`` frames, is uniform over the integers of the middle half
-   ``{ceil(T/4), ..., floor(3T/4)}`` (always within ``[1, T-1]``). Everything is drawn from one
-   ``torch.Generator``, so a seed fixes the test set.
+   :func:`build_spliced_set`; :func:`sources_used` names the sources to decode): clip ``i`` shows
+   frames ``[0, cut_i)`` of a source clip of class ``A`` and frames ``[cut_i, T)`` of a source
+   clip of another class ``B`` (same frame index, no re-timing). The cut, the number of ``A``
+   frames, is uniform over the integers of the middle half ``{ceil(T/4), ..., floor(3T/4)}``
+   (always within ``[1, T-1]``). Everything is drawn from one ``torch.Generator``, so a seed
+   fixes the test set.
 2. **Temporal profile** of the class-``A`` CAM: ``p_t = sum_{h,w} M_A[t, h, w]`` for a
    non-negative (min-max normalised) map ``M_A`` upsampled to the clip's ``T`` frames, each
-   pathway step placed on the frame it was sliced from (:mod:`tempaug.analysis.cam`).
+   pathway step placed on the frame it was sliced from (:mod:`tempaug.analysis.cam.maps`).
 3. **Scores** per clip (:func:`score_profiles`):
 
    (a) *mass in A*: ``sum_{t < cut} p_t / sum_t p_t``. An oracle map (``1`` on A's frames, ``0``
@@ -32,8 +33,9 @@ models. This module turns that into a number on spliced test clips:
        tolerance`` frames; a profile without any drop (``t_hat = -1``, e.g. a constant map) is a
        miss. An oracle map always hits (``D`` has its unique maximum at the cut); a uniform map
        always misses.
-4. **Intervals** (:func:`bootstrap_ci`): percentile bootstrap over clips with a seeded
-   ``torch.Generator``; :func:`summarize` returns one table row with the chance levels.
+4. **Intervals** (:func:`summarize`): the analysis' one bootstrap
+   (:func:`tempaug.analysis.statistics.bootstrap_means`) over clips, both scores paired; one
+   table row with the chance levels.
 5. **A model's score** (:func:`evaluate_localization`): splices batch by batch from the source
    clips, one CAM forward per batch, scores several pathway selections at once.
 """
@@ -44,14 +46,16 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor
+
+from tempaug.analysis.statistics import bootstrap_means, percentile_interval
 
 __all__ = [
     "LocalizationScores",
     "SpliceParams",
     "SplicedClips",
-    "bootstrap_ci",
     "build_spliced_set",
     "cut_range",
     "estimate_cut",
@@ -421,41 +425,6 @@ def oracle_profile(cut: Tensor, num_frames: int) -> Tensor:
 # --------------------------------------------------------------------------- intervals
 
 
-def bootstrap_ci(
-    values: Tensor,
-    *,
-    num_resamples: int = 2000,
-    level: float = 0.95,
-    generator: torch.Generator | None = None,
-) -> tuple[float, float, float]:
-    """Mean and percentile-bootstrap confidence interval over clips.
-
-    Args:
-        values: ``(N,)`` per-clip scores (bool or float).
-        num_resamples: bootstrap resamples ``>= 1``.
-        level: interval level in ``(0, 1)``.
-        generator: CPU ``torch.Generator``; the same state gives the same interval.
-
-    Returns:
-        ``(mean, low, high)`` as floats (``nan`` for an empty input).
-    """
-    if values.ndim != 1:
-        raise ValueError(f"values must be 1-D (N,), got shape {tuple(values.shape)}")
-    if isinstance(num_resamples, bool) or not isinstance(num_resamples, int) or num_resamples < 1:
-        raise ValueError(f"num_resamples must be an int >= 1, got {num_resamples!r}")
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must be in (0, 1), got {level!r}")
-    v = values.detach().to("cpu", torch.float64)
-    n = v.numel()
-    if n == 0:
-        return math.nan, math.nan, math.nan
-    idx = torch.randint(0, n, (num_resamples, n), generator=generator)
-    means = v[idx].mean(dim=1)
-    q = torch.tensor([(1 - level) / 2, 1 - (1 - level) / 2], dtype=torch.float64)
-    lo, hi = torch.quantile(means, q).tolist()
-    return float(v.mean()), float(lo), float(hi)
-
-
 def summarize(
     scores: LocalizationScores,
     *,
@@ -463,32 +432,45 @@ def summarize(
     level: float = 0.95,
     seed: int = 0,
 ) -> dict[str, float | int]:
-    """One table row: means and bootstrap intervals of both scores.
+    """One table row: means of both scores and their paired 95 % bootstrap intervals over clips.
+
+    The intervals come from :func:`tempaug.analysis.statistics.bootstrap_means` with the clips
+    as the videos of one replicate (one model): a bootstrap over clips, both scores resampled
+    with the same clips.
 
     Args:
         scores: per-clip :class:`LocalizationScores`.
-        num_resamples: bootstrap resamples.
-        level: interval level.
-        seed: seed of the bootstrap ``torch.Generator`` (one generator per score, both seeded
-            with ``seed``, so each interval is reproducible on its own).
+        num_resamples: bootstrap draws ``>= 1``.
+        level: interval level in ``(0, 1)``.
+        seed: the bootstrap's seed.
 
     Returns:
         ``{"n_clips", "tolerance", "mass_in_a", "mass_in_a_lo", "mass_in_a_hi", "mass_chance",
-        "cut_acc", "cut_acc_lo", "cut_acc_hi", "cut_chance"}``; the ``*_chance`` entries are what
-        a temporally uniform map (mass) and a uniformly random cut guess (accuracy) score.
+        "cut_acc", "cut_acc_lo", "cut_acc_hi", "cut_chance"}`` (NaN numbers for no clips); the
+        ``*_chance`` entries are what a temporally uniform map (mass) and a uniformly random cut
+        guess (accuracy) score.
     """
-    row: dict[str, float | int] = {
-        "n_clips": int(scores.mass_in_a.numel()),
-        "tolerance": int(scores.tolerance),
-    }
-    for name, values in (("mass_in_a", scores.mass_in_a), ("cut_acc", scores.cut_hit)):
-        g = torch.Generator().manual_seed(seed)
-        mean, lo, hi = bootstrap_ci(
-            values.double(), num_resamples=num_resamples, level=level, generator=g
+    if isinstance(num_resamples, bool) or not isinstance(num_resamples, int) or num_resamples < 1:
+        raise ValueError(f"num_resamples must be an int >= 1, got {num_resamples!r}")
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    values = torch.stack([scores.mass_in_a.double(), scores.cut_hit.double()]).cpu().numpy()
+    n = values.shape[1]
+    if n:
+        means = values.mean(axis=1)
+        draws = bootstrap_means([values], shared_videos=True, n_boot=num_resamples, seed=seed)
+        lo, hi = percentile_interval(draws, level)
+    else:
+        means = lo = hi = np.full(2, math.nan)
+    row: dict[str, float | int] = {"n_clips": n, "tolerance": int(scores.tolerance)}
+    for i, (name, chance, key) in enumerate(
+        (("mass_in_a", scores.chance, "mass_chance"), ("cut_acc", scores.cut_chance, "cut_chance"))
+    ):
+        row[name], row[f"{name}_lo"], row[f"{name}_hi"] = (
+            float(means[i]),
+            float(lo[i]),
+            float(hi[i]),
         )
-        row[name], row[f"{name}_lo"], row[f"{name}_hi"] = mean, lo, hi
-        chance = scores.chance if name == "mass_in_a" else scores.cut_chance
-        key = "mass_chance" if name == "mass_in_a" else "cut_chance"
         row[key] = float(chance.mean()) if chance.numel() else math.nan
     return row
 
@@ -512,7 +494,7 @@ def evaluate_localization(
 
     The spliced clips are built batch by batch from ``sources`` (so only the sources are held in
     memory), passed through ``transform`` (e.g. normalisation) on ``device``, and explained with
-    :func:`tempaug.analysis.cam.class_activation_maps` for the per-clip target ``label_a``: one
+    :func:`tempaug.analysis.cam.maps.class_activation_maps` for the per-clip target ``label_a``: one
     forward pass per batch; every pathway selection is recombined from the same raw maps.
 
     Args:
@@ -532,7 +514,7 @@ def evaluate_localization(
     Raises:
         ValueError: bad arguments or a pair of the same class.
     """
-    from tempaug.analysis.cam import class_activation_maps
+    from tempaug.analysis.cam.maps import class_activation_maps
 
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")

@@ -1,13 +1,13 @@
 """The robustness report: per-seed records → the table, the comparison and the caption.
 
 Tests the argument of paper Section 4.6 (UCF-101 and HMDB-51 "have little temporal
-perturbations"): the metrics are :mod:`tempaug.analysis.robustness_metrics`'; this module puts
+perturbations"): the metrics are :mod:`tempaug.analysis.robustness.metrics`'; this module puts
 them together the way ``results/robustness.{csv,md}`` show them — seeds averaged per video
 (:func:`average_over_seeds`; the metrics can instead keep the ``seed`` column and resample
 seeds in the bootstrap), RandAugment temporal+ against spatial RandAugment on the
 perturbations the expectation names (:func:`temporal_vs_spatial`), one long CSV
 (:func:`long_table`) and a Markdown report with its caption (:func:`robustness_report`),
-plus the severity gallery of :mod:`tempaug.analysis.perturbations`
+plus the severity gallery of :mod:`tempaug.analysis.robustness.perturbations`
 (:func:`plot_perturbation_gallery`, ``figures/robustness_gallery.png``).
 """
 
@@ -21,8 +21,8 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from tempaug.analysis import robustness_metrics as rm
-from tempaug.analysis.perturbations import (
+from tempaug.analysis.robustness import metrics as rm
+from tempaug.analysis.robustness.perturbations import (
     CONTROL_PERTURBATIONS,
     PERTURBATIONS,
     _check_name,
@@ -31,7 +31,7 @@ from tempaug.analysis.perturbations import (
     _to_float,
     perturb,
 )
-from tempaug.analysis.rendering import data_note
+from tempaug.analysis.tables.rendering import data_note
 
 __all__ = [
     "KEY_PERTURBATIONS",
@@ -51,7 +51,7 @@ def average_over_seeds(per_seed: pd.DataFrame) -> pd.DataFrame:
     """A video's correctness averaged over training seeds, per method × perturbation × severity.
 
     Args:
-        per_seed: records (:data:`~tempaug.analysis.robustness_metrics.RECORD_COLUMNS`) with a
+        per_seed: records (:data:`~tempaug.analysis.robustness.metrics.RECORD_COLUMNS`) with a
             ``seed`` column.
     """
     return (
@@ -109,7 +109,8 @@ def robustness_caption(
         seed: perturbation seed.
         n_boot: bootstrap replicates.
         seeds: training seeds evaluated (default: ``params["seeds"]``, counted only). With
-            several, the intervals resample seeds and videos; with one, videos only.
+            several, the intervals resample seeds, then videos
+            (:func:`tempaug.analysis.statistics.bootstrap_means`); with one, videos only.
         views: temporal views per video, when known.
     """
     profile = params["profile"]
@@ -119,7 +120,7 @@ def robustness_caption(
     else:
         seeds = sorted(int(s) for s in seeds)
         seed_text = f"{len(seeds)} training seed(s) {seeds}"
-        over = "videos and training seeds (two-level)" if len(seeds) > 1 else "videos"
+        over = "training seeds, then videos (hierarchical)" if len(seeds) > 1 else "videos"
     return (
         f"Robustness to temporal perturbations (tests paper Section 4.6). Table 2–5 models, "
         f"UCF-101 VIPriors train → validation; profile `{profile['name']}`: {data_note(profile)}; "

@@ -3,17 +3,17 @@
 Section 4.6 of the paper argues that the gains of temporal augmentation are small because
 UCF-101 and HMDB-51 "have little temporal perturbations". This module evaluates every trained
 model on copies of its validation clips corrupted by the perturbations of
-:mod:`tempaug.analysis.perturbations` (severities 1–5, ImageNet-C style):
+:mod:`tempaug.analysis.robustness.perturbations` (severities 1–5, ImageNet-C style):
 :func:`evaluate_models` classifies clean and perturbed views of each batch with several models
 in one shared pass (each batch read once, each perturbation × severity drawn and applied once,
 then every model classifies it; :func:`evaluate_robustness` is the one-model case),
-:func:`load_trained_model` rebuilds a run's model from its checkpoint,
-:func:`evaluate_checkpoints` runs the suite for several runs (:class:`RobustnessRun`) on their
+:func:`~tempaug.analysis.run_selection.load_trained_model` rebuilds a run's model from its
+checkpoint, :func:`evaluate_checkpoints` runs the suite for several runs (:class:`RobustnessRun`) on their
 shared validation videos (:func:`evaluate_checkpoint`: one run) and :func:`select_seeds` picks
 the training seeds to evaluate. The cost is the forward passes (models × views × conditions);
 decoding and perturbing no longer scale with the number of models. Metrics live in
-:mod:`tempaug.analysis.robustness_metrics`, the report in
-:mod:`tempaug.analysis.robustness_report`.
+:mod:`tempaug.analysis.robustness.metrics`, the report in
+:mod:`tempaug.analysis.robustness.report`.
 """
 
 from __future__ import annotations
@@ -27,13 +27,14 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from tempaug.analysis.perturbations import (
+from tempaug.analysis.robustness.perturbations import (
     PERTURBATIONS,
     TemporalPerturbation,
     _check_name,
     _check_severity,
     perturbation_seed,
 )
+from tempaug.analysis.run_selection import load_trained_model
 
 __all__ = [
     "RobustnessRun",
@@ -41,7 +42,6 @@ __all__ = [
     "evaluate_checkpoints",
     "evaluate_models",
     "evaluate_robustness",
-    "load_trained_model",
     "select_seeds",
 ]
 
@@ -190,7 +190,7 @@ def evaluate_models(
     dataset order), so batch memory does not grow with the views per video.
 
     Randomness: one CPU generator per perturbation, seeded from ``(seed, perturbation)``
-    (:func:`~tempaug.analysis.perturbations.perturbation_seed`); its state is rewound for
+    (:func:`~tempaug.analysis.robustness.perturbations.perturbation_seed`); its state is rewound for
     every severity of a batch, so all severities see the same random pattern (common random
     numbers). The draws depend on the batch shapes: change the batch size and the perturbed
     clips change (same distribution).
@@ -214,7 +214,7 @@ def evaluate_models(
 
     Returns:
         Per-video records: columns ``method, perturbation, severity, video, label, pred,
-        correct`` — the input of :mod:`tempaug.analysis.robustness_metrics`; the clean pass is
+        correct`` — the input of :mod:`tempaug.analysis.robustness.metrics`; the clean pass is
         perturbation ``"clean"``, severity 0. Rows are grouped by model, in ``models`` order.
 
     Raises:
@@ -321,38 +321,6 @@ def evaluate_robustness(
 # --------------------------------------------------------------------------------------------
 
 
-def load_trained_model(
-    checkpoint: str | os.PathLike, *, device: torch.device | str = "cpu"
-) -> torch.nn.Module:
-    """Rebuild a model from a checkpoint written by :func:`tempaug.train.fit`, in eval mode.
-
-    The architecture comes from the checkpoint's ``model_name`` / ``model_kwargs`` and is built
-    with :func:`tempaug.models.build_model`.
-
-    Args:
-        checkpoint: path of a ``.pt`` file (e.g. ``runs/<run_id>/checkpoints/last.pt``).
-        device: where the model goes.
-
-    Returns:
-        The model, on ``device``, in eval mode.
-
-    Raises:
-        ValueError: the file is missing or is not a tempaug checkpoint.
-    """
-    from tempaug.models import build_model
-    from tempaug.train.checkpoint import load_checkpoint
-
-    state = load_checkpoint(checkpoint, map_location="cpu")
-    for key in ("model", "model_name", "model_kwargs"):
-        if key not in state:
-            raise ValueError(f"checkpoint {str(checkpoint)!r} has no {key!r} entry")
-    kwargs = dict(state["model_kwargs"])
-    num_classes = kwargs.pop("num_classes")
-    model = build_model(state["model_name"], num_classes, **kwargs)
-    model.load_state_dict(state["model"])
-    return model.to(device).eval()
-
-
 @dataclass(frozen=True)
 class RobustnessRun:
     """One trained run to evaluate: its label, training seed, config and checkpoint."""
@@ -457,8 +425,8 @@ def evaluate_checkpoints(
 ) -> pd.DataFrame:
     """Robustness records of several trained runs on their (shared) validation videos.
 
-    Loads every checkpoint (:func:`load_trained_model`; the models are small and stay in
-    memory), builds the evaluation dataset once from the first run's config
+    Loads every checkpoint (:func:`~tempaug.analysis.run_selection.load_trained_model`; the
+    models are small and stay in memory), builds the evaluation dataset once from the first run's config
     (``cfg.data.eval_table``, ``cfg.eval.num_clips × num_crops`` views, uint8 output, one
     clip's crops per item, via :func:`tempaug.train.loaders.build_eval_dataset`; loaded by
     :func:`tempaug.data.datasets.make_loader`) and runs :func:`evaluate_models`: each video

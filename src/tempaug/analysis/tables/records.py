@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tempaug.analysis.table_rows import BENCHMARKS
+from tempaug.analysis.tables.rows import BENCHMARKS
 
 __all__ = [
     "RUN_COLUMNS",
@@ -54,9 +54,6 @@ when absent); ``num_classes``: the classifier's class count (0 when unknown).
 evaluation videos blanked). Both 0 for records written before they existed."""
 
 _METRICS = ("top1", "top5")
-
-#: A run configuration, up to the seed.
-_GROUP = ["benchmark", "split", "recipe", "randaug_num_ops", "randaug_magnitude"]
 
 
 class MissingRunsError(ValueError):

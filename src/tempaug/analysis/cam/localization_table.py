@@ -1,29 +1,39 @@
 """The temporal-localization table (beyond the paper; Sec. 4.6 shows only pictures).
 
 One row per (run, CAM pathway selection) with the scores of
-:func:`tempaug.analysis.localization.summarize` and their 95 % bootstrap intervals, plus the
+:func:`tempaug.analysis.cam.localization.summarize` and their 95 % bootstrap intervals, plus the
 oracle and uniform reference rows; a caption that says which profile, data and spliced set
 produced it (:func:`localization_caption`), written as CSV + Markdown like Tables 2–8.
+:func:`score_runs` scores every run of notebook 50 and adds the reference rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import torch
 
-from tempaug.analysis.localization import (
+from tempaug.analysis.cam.localization import (
     LocalizationScores,
     cut_range,
+    evaluate_localization,
     oracle_profile,
     score_profiles,
     summarize,
 )
-from tempaug.analysis.rendering import RenderedTable, data_note, write_table
-from tempaug.analysis.run_selection import RunLike
+from tempaug.analysis.cam.sources import DrawnClips
+from tempaug.analysis.run_selection import (
+    RunLike,
+    checkpoint_path,
+    in_table_order,
+    load_trained_model,
+    run_label,
+)
+from tempaug.analysis.tables.rendering import RenderedTable, data_note, write_table
+from tempaug.analysis.tables.rows import recipe_labels, recipe_tables
 
 __all__ = [
     "check_localization_csv",
@@ -32,6 +42,7 @@ __all__ = [
     "localization_display",
     "localization_row",
     "reference_rows",
+    "score_runs",
     "write_localization",
 ]
 
@@ -77,6 +88,63 @@ def reference_rows(
             ("Uniform map (reference)", torch.ones(n, num_frames, dtype=torch.float64)),
         )
     ]
+
+
+def score_runs(
+    specs: Iterable[RunLike],
+    models: Mapping[str, torch.nn.Module],
+    checkpoints: Path,
+    drawn: DrawnClips,
+    labels: torch.Tensor,
+    *,
+    num_frames: int,
+    pathways: Sequence[str],
+    tolerance: int,
+    transform: Callable[[torch.Tensor], torch.Tensor],
+    first_seed: int,
+    grid_points: int,
+    n_boot: int,
+    seed: int,
+    device: str | torch.device,
+) -> pd.DataFrame:
+    """The localization table: every run's CAMs scored on the same spliced set, then the
+    oracle and uniform reference rows.
+
+    Runs come in the order of Tables 2–5, one row per pathway selection. A run of the first
+    seed (not a grid point) uses its model from ``models`` (the figures' models, recipe → model)
+    when there; any other is loaded from its checkpoint under ``checkpoints``.
+
+    Args:
+        specs: the runs scored.
+        models: recipe → already loaded model of the first seed.
+        checkpoints: the runs' checkpoint root.
+        drawn: :func:`tempaug.analysis.cam.sources.draw_clips` with ``decode_spliced=True``.
+        labels: ``(M,)`` labels of all validation sources.
+        num_frames: frames per clip.
+        pathways: selections scored (``"slow"``, ``"fast"``, ``"both"``).
+        tolerance: frames of slack for a cut hit.
+        transform: ``[0, 1]`` clips → the model's input.
+        first_seed: the seed whose models ``models`` holds.
+        grid_points: points of the RandAugment grid (labels name N and M when several).
+        n_boot: bootstrap draws of each interval.
+        seed: the bootstrap's seed.
+        device: where the models run.
+    """
+    names, table_of = recipe_labels(), recipe_tables()
+    boot = {"n_boot": int(n_boot), "seed": int(seed)}
+    rows = []
+    for spec in in_table_order(specs, list(table_of)):
+        model = models.get(spec.recipe) if spec.seed == first_seed and not spec.grid_point else None
+        if model is None:
+            model = load_trained_model(checkpoint_path(checkpoints, spec), device=device)
+        res = evaluate_localization(
+            model, drawn.sources, labels[drawn.used], drawn.local_splice, transform=transform,
+            pathways=pathways, tolerance=tolerance, batch_size=16, device=device,
+        )  # fmt: skip
+        label, table = run_label(spec, names, grid_points), table_of.get(spec.recipe, "?")
+        rows += [localization_row(label, table, sc, pw, spec, **boot) for pw, sc in res.items()]
+    rows += reference_rows(drawn.splice.cut, num_frames, tolerance=tolerance, **boot)
+    return pd.DataFrame(rows)
 
 
 def format_ci(row: Mapping[str, Any], key: str) -> str:

@@ -1,6 +1,6 @@
 """Clip strips with class-activation heat maps on top (paper Figs. 5-6).
 
-Drawing only: the maps come from :mod:`tempaug.analysis.cam`. A *strip* is every ``every``-th
+Drawing only: the maps come from :mod:`tempaug.analysis.cam.maps`. A *strip* is every ``every``-th
 frame of a ``(T, C, H, W)`` clip laid side by side; a heat map ``(T, H, W)`` in ``[0, 1]`` is
 coloured with any matplotlib or seaborn colour map (``"jet"``, ``"rocket"``, ``"mako"``, ...)
 and alpha-blended over the frames. :func:`plot_cam_grid` arranges strips in a rows x columns grid
@@ -10,7 +10,6 @@ and alpha-blended over the frames. :func:`plot_cam_grid` arranges strips in a ro
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,20 +21,16 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from .gallery import save_figure  # re-exported: figures of this module are saved with it
-
 __all__ = [
     "MixingColumn",
     "StripCell",
     "clip_to_rgb",
     "colorize",
     "frame_indices",
-    "mix_pair",
     "mixing_cam_figure",
     "overlay_heatmap",
     "plot_cam_grid",
     "render_strip",
-    "save_figure",
     "tile_frames",
 ]
 
@@ -326,57 +321,6 @@ def _cmap(name: str) -> mpl.colors.Colormap:
 
 
 # --------------------------------------------------------------------------- paper Figs. 5-6
-
-
-def mix_pair(
-    mixer: Any,
-    clip_a: Tensor,
-    clip_b: Tensor,
-    *,
-    generator: torch.Generator | None = None,
-    lam_range: tuple[float, float] = (0.3, 0.7),
-    max_tries: int = 200,
-) -> tuple[Tensor, float]:
-    """Mix clip A with clip B (B pasted/blended into A) for a figure, with a visible share of both.
-
-    Draws ``mixer.sample_params`` for the batch ``[A, B]`` until the clip is mixed and its own
-    fraction ``lam`` lies in ``lam_range`` (deterministic for a seeded ``generator``), forces the
-    pairing A <- B, and applies the mixer's pure ``apply``.
-
-    Args:
-        mixer: a :mod:`tempaug.augment` mixing object with ``sample_params`` / ``apply``.
-        clip_a: ``(T, C, H, W)`` float clip A.
-        clip_b: ``(T, C, H, W)`` float clip B.
-        generator: CPU ``torch.Generator``.
-        lam_range: accepted range of A's fraction in the mixture.
-        max_tries: draws before giving up.
-
-    Returns:
-        ``(mixed (T, C, H, W), lam)``.
-
-    Raises:
-        ValueError: mismatched clips, or no draw in ``lam_range`` after ``max_tries``.
-    """
-    if clip_a.ndim != 4 or clip_a.shape != clip_b.shape:
-        raise ValueError(
-            f"clip_a and clip_b must be (T, C, H, W) of the same shape, got {tuple(clip_a.shape)} "
-            f"and {tuple(clip_b.shape)}"
-        )
-    lo, hi = lam_range
-    if not 0.0 <= lo <= hi <= 1.0:
-        raise ValueError(f"lam_range must satisfy 0 <= low <= high <= 1, got {lam_range}")
-    pair = torch.stack([clip_a, clip_b])
-    labels = torch.tensor([0, 1])
-    for _ in range(max_tries):
-        params = mixer.sample_params(pair.shape, generator=generator)
-        params = dataclasses.replace(params, perm=torch.tensor([1, 0]))
-        lam = float(params.lam[0])
-        if bool(params.mixed[0]) and lo <= lam <= hi:
-            mixed, _ = mixer.apply(pair, labels, params)
-            return mixed[0], lam
-    raise ValueError(
-        f"{mixer!r} gave no mixture with lam in {lam_range} in {max_tries} draws; widen lam_range"
-    )
 
 
 @dataclass(frozen=True)
