@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/train_step.py
 	$(PY) benchmarks/pipeline.py
 	$(PY) benchmarks/memory.py
+	$(PY) benchmarks/validation.py
 
 # The whole pipeline (dvc.yaml) on the profile selected in params.yaml: `dvc repro` with
 # independent stages side by side, recorded in dvc.lock as DVC records them. Local slots by

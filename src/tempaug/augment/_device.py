@@ -27,11 +27,12 @@ def to_device(*tensors: torch.Tensor, device: torch.device | str) -> tuple[torch
 
     Returns:
         The tensors on ``device``, in order, with their dtypes and shapes (views of one
-        buffer; on the CPU too, so every device takes the same single transfer).
+        buffer). For a CPU ``device`` the tensors themselves: there is no transfer to save, and
+        packing would cost more than the op for small batches (``benchmarks/validation.py``).
     """
     device = torch.device(device)
     host = [t for t in tensors if t.device.type == "cpu"]
-    if not host:
+    if not host or device.type == "cpu":
         return tuple(tensors)
     chunks, spans, offset = [], [], 0
     for t in host:

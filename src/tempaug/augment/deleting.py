@@ -100,7 +100,9 @@ def erase(clips: torch.Tensor, box: torch.Tensor, fill: float = 0.0) -> torch.Te
     frames, _, height, width = clips.shape[-4:]
     (box,) = to_device(box, device=clips.device)  # one non-blocking copy (no host sync)
     mask = box_mask(box, frames, height, width, clips.device)
-    return clips.masked_fill(mask, fill)  # a Python fill: no torch.tensor(..., device=) copy
+    # One pass (``masked_fill`` out of place is a clone plus a fill), and a Python scalar: no
+    # ``torch.tensor(..., device=)`` copy. An int for integer clips keeps their dtype.
+    return torch.where(mask, fill if clips.is_floating_point() else int(fill), clips)
 
 
 def _check_size(size: Any, name: str) -> Size:
