@@ -242,3 +242,17 @@ def test_to_device_sends_every_dtype_in_one_aligned_copy():
         assert after.dtype == before.dtype and after.shape == before.shape
         assert torch.equal(after, before)
     assert to_device(device=FAKE_DEVICE) == ()
+
+
+@pytest.mark.parametrize(
+    "mean,std", [((0.45,) * 3, (0.225,) * 3), ((0.4, 0.5, 0.6), (0.2, 0.25, 0.3))]
+)
+def test_normalize_makes_no_host_sync(mean, std):
+    """Per-channel statistics used to travel by a blocking ``torch.tensor(..., device=)``."""
+    from tempaug.data.transforms import normalize
+
+    clips = torch.randint(0, 256, (2, 4, 3, 8, 8), dtype=torch.uint8)
+    with HostSyncDetector():
+        out = normalize(as_device(clips), mean, std)
+    ref = (clips.float() / 255 - torch.tensor(mean).view(3, 1, 1)) / torch.tensor(std).view(3, 1, 1)
+    torch.testing.assert_close(out.as_subclass(torch.Tensor), ref, rtol=1e-5, atol=1e-5)

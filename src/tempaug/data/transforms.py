@@ -182,9 +182,11 @@ def normalize(
     shift = [m / s for m, s in zip(mean, std, strict=True)]
     if len(set(scale)) == 1 and len(set(shift)) == 1:
         return out.mul_(scale[0]).sub_(shift[0])
-    sc = torch.tensor(scale, dtype=out_dtype, device=clips.device).view(c, 1, 1)
-    sh = torch.tensor(shift, dtype=out_dtype, device=clips.device).view(c, 1, 1)
-    return out.mul_(sc).sub_(sh)
+    # Per channel with Python scalars: no statistics tensor to copy to the device (on CUDA
+    # ``torch.tensor(..., device=)`` blocks the host), the same arithmetic as the shared case.
+    for ch, (a, b) in enumerate(zip(scale, shift, strict=True)):
+        out.select(-3, ch).mul_(a).sub_(b)
+    return out
 
 
 def denormalize(
