@@ -344,11 +344,11 @@ class TrainConfig:
         """A validated copy with dotted-key changes, e.g. ``cfg.replace(**{"optim.lr": 1e-3})``."""
         node, tables = self._node(), self._frames()
         for key, value in changes.items():
-            if key.startswith("data.") and key[5:] in _TABLES and _is_frame(value):
-                tables[key[5:]] = value
-                value = None
-            else:
-                tables.pop(key[5:], None) if key.startswith("data.") else None
+            table = key.removeprefix("data.")
+            if key.startswith("data.") and table in _TABLES:
+                tables.pop(table, None)
+                if _is_frame(value):
+                    tables[table], value = value, None
             _checked(OmegaConf.update, node, key, value, merge=False)
         return _build(node, tables)
 
