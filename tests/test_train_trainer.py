@@ -367,6 +367,50 @@ class TestAutoResume:
         assert load_checkpoint(tmp_path / "checkpoints" / "last.pt")["epoch"] == 1
 
 
+class TestResumeModesAgree:
+    """``runtime.resume=true`` and ``"auto"`` share one definition of "the same run"
+    (``_Trainer._run_differences`` over ``config.run_identity``): a change that makes ``auto``
+    start afresh makes ``true`` refuse, and a change ``auto`` ignores lets ``true`` resume.
+    (They disagreed before: ``true`` compared only optim/model/aug and the seed.)"""
+
+    @pytest.mark.parametrize(
+        ("key", "value", "same_run"),
+        [
+            ("optim.lr", 1e-3, False),
+            ("eval.num_clips", 2, False),
+            ("data.hflip_p", 0.0, False),
+            ("runtime.amp", False, False),
+            ("runtime.save_every", 3, True),
+            ("runtime.keep_every", 1, True),
+        ],
+    )
+    def test_both_modes_agree(self, tiny, tmp_path, capfd, one_thread, key, value, same_run):
+        base = TrainConfig.from_dict(
+            smoke_config(
+                tiny,
+                tmp_path / "base",
+                optim={"epochs": 1, "warmup_epochs": 0},
+                eval={"every": 0, "num_clips": 1},
+                runtime={"device": "cpu", "progress": False},
+            )
+        )
+        fit(base)
+        resumed = {}
+        for mode in (True, "auto"):
+            out = tmp_path / str(mode)
+            shutil.copytree(tmp_path / "base", out)
+            cfg = base.replace(**{key: value, "out_dir": str(out), "runtime.resume": mode})
+            capfd.readouterr()
+            try:
+                fit(cfg)
+            except ConfigError as exc:
+                assert mode is True and "different run" in str(exc) and key in str(exc)
+                resumed[mode] = False
+            else:
+                resumed[mode] = "resumed from" in capfd.readouterr().err
+        assert resumed == {True: same_run, "auto": same_run}
+
+
 class TestNonFinite:
     def test_nan_names_epoch_and_step_and_keeps_checkpoint(
         self, tiny, tmp_path, monkeypatch, one_thread

@@ -1,29 +1,36 @@
-"""Typed training configuration (paper Section 4.1 recipe) with YAML loading and validation.
+"""Typed training configuration (paper Section 4.1 recipe) on OmegaConf structured configs.
 
 A :class:`TrainConfig` is a tree of small dataclasses, one per ``params.yaml`` section
 (``data``, ``model``, ``optim``, ``aug``, ``eval``, ``runtime``) plus ``seed`` and ``out_dir``.
 Defaults are the paper's recipe: SlowFast-50, 64×160² clips, scale jitter [160, 200], batch 16,
 Adam lr 1e-4, weight decay 1e-5, linear warm-up then cosine decay, 150 epochs, 10-clip test.
 
-Every value is checked against its field's type and range; a bad key or value raises
-:class:`ConfigError` (a ``ValueError``) whose message names the dotted key, e.g.
-``optim.lr``. ``from_yaml(path, ["optim.lr=1e-3", "aug.mix=fademixup"])`` applies
-command-line style overrides (values are parsed as YAML, so lists and dicts work).
+The dataclasses are the OmegaConf schema: values are merged onto ``OmegaConf.structured``
+(which checks keys and types) and turned back into the dataclasses with
+``OmegaConf.to_object``; the ranges OmegaConf cannot express (``choices`` in a field's
+metadata, bounds, clip geometry) are checked here. A bad key or value raises
+:class:`ConfigError` (a ``ValueError``) whose message names the dotted key, e.g. ``optim.lr``.
+``from_yaml(path, ["optim.lr=1e-3", "aug.mix=fademixup"])`` applies command-line style
+overrides (values are parsed as YAML, so lists and dicts work). The split tables may be
+``pandas.DataFrame`` objects; they never enter OmegaConf (held beside the tree, put back on the
+dataclass).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import operator
 import re
-import types
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
 __all__ = [
     "MIX_METHODS",
@@ -36,7 +43,9 @@ __all__ = [
     "OptimConfig",
     "RuntimeConfig",
     "TrainConfig",
+    "apply_overrides",
     "run_differences",
+    "run_identity",
 ]
 
 MIX_METHODS = (
@@ -126,7 +135,7 @@ class DataConfig:
     mean: tuple[float, float, float] = (0.45, 0.45, 0.45)
     std: tuple[float, float, float] = (0.225, 0.225, 0.225)
     num_workers: int = 4
-    on_error: Literal["raise", "skip"] = "skip"
+    on_error: str = field(default="skip", metadata={"choices": ("raise", "skip")})
     cache_mb: int = 0
 
 
@@ -180,8 +189,8 @@ class AugConfig:
     """
 
     randaugment: dict[str, Any] | None = None
-    augment_on: Literal["worker", "device"] = "worker"
-    mix: str = "none"
+    augment_on: str = field(default="worker", metadata={"choices": ("worker", "device")})
+    mix: str = field(default="none", metadata={"choices": MIX_METHODS})
     mix_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -222,11 +231,13 @@ class RuntimeConfig:
         save_every: write ``checkpoints/last.pt`` every N epochs (and always at the end).
         keep_every: also keep ``checkpoints/epoch_XXXX.pt`` every N epochs (0 = never).
         resume: ``False`` starts from scratch (overwriting); ``True`` continues from
-            ``checkpoints/last.pt`` when it exists and refuses (``ConfigError``) when the
-            optimizer, model, augmentation or seed changed; ``"auto"`` continues only when the
-            checkpoint's configuration equals this one in every key that defines the run
-            (:func:`run_differences`), else logs the differing keys, removes the stale
-            checkpoints and results and starts from scratch (for pipelines: rerun = resume).
+            ``checkpoints/last.pt`` when it exists and refuses (``ConfigError``) when it holds
+            a different run; ``"auto"`` continues when it holds the same run, else logs the
+            differing keys, removes the stale checkpoints and results and starts from scratch
+            (for pipelines: rerun = resume). Both use one definition of the same run: every
+            key of :func:`run_identity` (all but :data:`RESUME_IGNORED_KEYS`), the tables'
+            contents and the resolved model; ``"auto"`` also wants the same number of
+            processes (``True`` continues on another with a warning: other RNG streams).
         progress: tqdm bars (only on rank 0 and only when stderr is a TTY); the one-line
             epoch report on stdout and in ``train.log`` is always written.
         debug_indices: every rank appends ``epoch index`` lines of the training samples it
@@ -243,7 +254,7 @@ class RuntimeConfig:
     sync_bn: bool = True
     save_every: int = 1
     keep_every: int = 0
-    resume: bool | Literal["auto"] = False
+    resume: bool | str = field(default=False, metadata={"choices": (False, True, "auto")})
     progress: bool = True
     debug_indices: bool = False
 
@@ -256,6 +267,10 @@ _SECTIONS: dict[str, type] = {
     "eval": EvalConfig,
     "runtime": RuntimeConfig,
 }
+_TABLES = ("train_table", "eval_table")
+#: Keys of earlier versions and their names now (``val_table`` held the test split of HMDB-51
+#: and VIPriors-test runs too).
+_RENAMED = {"data.val_table": "data.eval_table"}
 
 
 @dataclass
@@ -283,31 +298,14 @@ class TrainConfig:
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | None = None) -> TrainConfig:
-        """Build from a nested mapping (``{"optim": {"lr": 1e-3}, "seed": 1, ...}``).
+        """Build from a nested mapping (``{"optim": {"lr": 1e-3}, "seed": 1, ...}``); a section
+        may also be given as its dataclass, and ``None`` stands for an empty section.
 
         Raises:
             ConfigError: unknown key or invalid value (the message names the dotted key).
         """
-        values = dict(values or {})
-        kwargs: dict[str, Any] = {}
-        for key, value in values.items():
-            if key in _SECTIONS:
-                section_cls = _SECTIONS[key]
-                if value is None:
-                    value = {}
-                if isinstance(value, section_cls):
-                    value = dataclasses.asdict(value) if not _has_frames(value) else vars(value)
-                if not isinstance(value, Mapping):
-                    raise ConfigError(f"config section {key!r} must be a mapping, got {value!r}")
-                kwargs[key] = _build_section(key, section_cls, value)
-            elif key in ("seed", "out_dir"):
-                kwargs[key] = _coerce(key, _hints(cls)[key], value)
-            else:
-                raise ConfigError(
-                    f"unknown config key {key!r}; allowed top-level keys: "
-                    f"{sorted(['seed', 'out_dir', *_SECTIONS])}"
-                )
-        return cls(**kwargs)
+        plain, tables = _split_tables(values or {})
+        return _build(_checked(OmegaConf.merge, _SCHEMA, plain), tables)
 
     @classmethod
     def from_yaml(cls, path: str | Path | None, overrides: Sequence[str] = ()) -> TrainConfig:
@@ -337,107 +335,207 @@ class TrainConfig:
     # ------------------------------------------------------------------ export
     def to_dict(self) -> dict[str, Any]:
         """A plain nested dict (DataFrame tables become ``"<DataFrame: N rows>"``)."""
-        out: dict[str, Any] = {"seed": self.seed, "out_dir": self.out_dir}
-        for name in _SECTIONS:
-            section = getattr(self, name)
-            sec: dict[str, Any] = {}
-            for f in dataclasses.fields(section):
-                value = getattr(section, f.name)
-                if _is_frame(value):
-                    value = f"<DataFrame: {len(value)} rows>"
-                elif isinstance(value, tuple):
-                    value = list(value)
-                elif isinstance(value, dict):
-                    value = _plain(value)
-                sec[f.name] = value
-            out[name] = sec
+        out = OmegaConf.to_container(self._node())
+        for key, table in self._frames().items():
+            out["data"][key] = f"<DataFrame: {len(table)} rows>"
         return out
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A validated copy with dotted-key changes, e.g. ``cfg.replace(**{"optim.lr": 1e-3})``."""
-        values = self.to_dict()
-        # keep DataFrames (to_dict replaced them by a description)
-        values["data"]["train_table"] = self.data.train_table
-        values["data"]["eval_table"] = self.data.eval_table
+        node, tables = self._node(), self._frames()
         for key, value in changes.items():
-            _set_dotted(values, key, value)
-        return TrainConfig.from_dict(values)
+            table = key.removeprefix("data.")
+            if key.startswith("data.") and table in _TABLES:
+                tables.pop(table, None)
+                if _is_frame(value):
+                    tables[table], value = value, None
+            _checked(OmegaConf.update, node, key, value, merge=False)
+        return _build(node, tables)
 
     # ------------------------------------------------------------------ validation
     def validate(self) -> None:
-        """Check types and ranges of every field.
+        """Check types (through the OmegaConf schema, which also converts, e.g. ``1`` to
+        ``1.0`` for a float field) and ranges of every field.
 
         Raises:
-            ConfigError: naming the first bad dotted key and its allowed range.
+            ConfigError: naming the first bad dotted key and what is allowed.
         """
         for name, section_cls in _SECTIONS.items():
-            section = getattr(self, name)
-            if not isinstance(section, section_cls):
-                raise ConfigError(f"config section {name!r} must be a {section_cls.__name__}")
-            hints = _hints(section_cls)
-            for f in dataclasses.fields(section):
-                setattr(
-                    section,
-                    f.name,
-                    _coerce(f"{name}.{f.name}", hints[f.name], getattr(section, f.name)),
+            if not isinstance(getattr(self, name), section_cls):
+                raise ConfigError(
+                    f"config section {name!r} must be a {section_cls.__name__}, "
+                    f"got {getattr(self, name)!r}"
                 )
-        self.seed = _coerce("seed", int, self.seed)
-        self.out_dir = _coerce("out_dir", str, self.out_dir)
+        checked = OmegaConf.to_container(self._node())
+        self.seed, self.out_dir = checked["seed"], checked["out_dir"]
+        for name, section_cls in _SECTIONS.items():
+            section = getattr(self, name)
+            hints = typing.get_type_hints(section_cls)
+            for f in dataclasses.fields(section_cls):
+                key, value = f"{name}.{f.name}", checked[name][f.name]
+                if name == "data" and _is_frame(getattr(section, f.name)):
+                    continue
+                if typing.get_origin(hints[f.name]) is tuple:
+                    n = len(typing.get_args(hints[f.name]))
+                    if len(value) != n:
+                        raise ConfigError(f"{key} must be a list of {n} values, got {value!r}")
+                    value = tuple(value)
+                choices = f.metadata.get("choices")
+                if choices is not None and value not in choices:
+                    raise ConfigError(f"{key} must be one of {list(choices)}, got {value!r}")
+                setattr(section, f.name, value)
         if self.seed < 0:
             raise ConfigError(f"seed must be >= 0, got {self.seed}")
         _validate_ranges(self)
 
+    # ------------------------------------------------------------------ OmegaConf view
+    def _frames(self) -> dict[str, Any]:
+        return {k: getattr(self.data, k) for k in _TABLES if _is_frame(getattr(self.data, k))}
 
-# ---------------------------------------------------------------------- helpers
+    def _node(self) -> DictConfig:
+        """This config as an OmegaConf tree on the schema (DataFrame tables left out)."""
+        values: dict[str, Any] = {"seed": self.seed, "out_dir": self.out_dir}
+        for name in _SECTIONS:
+            values[name] = dict(vars(getattr(self, name)))
+        for key in self._frames():
+            values["data"][key] = None
+        return _checked(OmegaConf.merge, _SCHEMA, values)
+
+
+_SCHEMA = OmegaConf.structured(TrainConfig)
+
+
+# ---------------------------------------------------------------------- OmegaConf glue
+def _build(node: DictConfig, tables: Mapping[str, Any]) -> TrainConfig:
+    """The validated dataclasses of ``node`` (``OmegaConf.to_object``), tables put back."""
+    cfg = _checked(OmegaConf.to_object, node)
+    for key, table in tables.items():
+        setattr(cfg.data, key, table)
+    return cfg
+
+
+def _split_tables(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``values`` without its DataFrame tables (OmegaConf holds no DataFrames), and those."""
+    out = dict(values)
+    for name in set(out) & set(_SECTIONS):
+        section = out[name]
+        if section is None:
+            section = {}
+        elif isinstance(section, _SECTIONS[name]):
+            section = dict(vars(section))
+        if not isinstance(section, Mapping):
+            raise ConfigError(f"config section {name!r} must be a mapping, got {section!r}")
+        out[name] = dict(section)
+    data = out.get("data", {})
+    tables = {k: data.pop(k) for k in _TABLES if _is_frame(data.get(k))}
+    return out, tables
+
+
+def _checked(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` with OmegaConf's errors turned into :class:`ConfigError`."""
+    try:
+        return fn(*args, **kwargs)
+    except OmegaConfBaseException as exc:
+        raise _config_error(exc) from None
+
+
+def _config_error(exc: OmegaConfBaseException) -> ConfigError:
+    """The project's wording for an OmegaConf error: the dotted key, the value, what is allowed."""
+    key = exc.full_key or ""
+    if isinstance(exc, (ConfigKeyError, ConfigAttributeError)) and "." not in key:
+        allowed = sorted(f.name for f in dataclasses.fields(TrainConfig))
+        return ConfigError(f"unknown config key {key!r}; allowed top-level keys: {allowed}")
+    section, _, name = key.partition(".")
+    if isinstance(exc, (ConfigKeyError, ConfigAttributeError)) and section in _SECTIONS:
+        if "." not in name:
+            hint = _RENAMED.get(key)
+            renamed = f" (renamed to '{hint}')" if hint else ""
+            allowed = [f.name for f in dataclasses.fields(_SECTIONS[section])]
+            return ConfigError(
+                f"unknown config key {key!r}{renamed}; allowed keys in {section!r}: {allowed}"
+            )
+    expected = _expected(key)
+    if expected is None:
+        return ConfigError(f"{key or 'config'}: {str(exc.msg).splitlines()[0]}")
+    return ConfigError(f"{key} must be {expected}, got {exc.value!r}")
+
+
+def _expected(key: str) -> str | None:
+    """What the schema allows at dotted ``key`` (``None`` for keys inside dict-valued fields)."""
+    parts = re.sub(r"\[\d+\]$", "", key).split(".")
+    cls: Any = TrainConfig
+    for i, part in enumerate(parts):
+        hints = typing.get_type_hints(cls) if dataclasses.is_dataclass(cls) else {}
+        if part not in hints:
+            return None
+        cls = hints[part]
+        if i < len(parts) - 1 and not dataclasses.is_dataclass(cls):
+            return None
+    return _describe(cls, indexed=key.endswith("]"))
+
+
+def _describe(tp: Any, *, indexed: bool = False) -> str:
+    args = typing.get_args(tp)
+    if typing.get_origin(tp) is tuple:
+        return _describe(args[0]) if indexed else f"a list of {len(args)} values"
+    if len(args) > 1 and typing.get_origin(tp) is not dict:  # a union
+        return " or ".join("null" if a is type(None) else _describe(a) for a in args)
+    names = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+    if tp in names:
+        return names[tp]
+    if typing.get_origin(tp) is dict or dataclasses.is_dataclass(tp):
+        return "a mapping"
+    return f"a {getattr(tp, '__name__', tp)}"
+
+
+# ---------------------------------------------------------------------- the same run
+def run_identity(
+    config: Mapping[str, Any], ignore: frozenset[str] = RESUME_IGNORED_KEYS
+) -> dict[str, Any]:
+    """The values that define a run, by dotted key, from a ``TrainConfig.to_dict()`` tree.
+
+    Sections are flattened one level (dict-valued fields such as ``model.kwargs`` stay whole);
+    keys in ``ignore`` (and keys below them) are left out. The one definition of "the same run"
+    that both ``runtime.resume=true`` and ``runtime.resume="auto"`` use (through
+    :func:`run_differences`).
+    """
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, Mapping):
+            out.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            out[str(key)] = value
+    return {k: v for k, v in out.items() if k not in ignore and k.split(".")[0] not in ignore}
+
+
 def run_differences(
     saved: Mapping[str, Any],
     current: Mapping[str, Any],
     ignore: frozenset[str] = RESUME_IGNORED_KEYS,
 ) -> list[str]:
-    """Dotted keys whose values differ between two ``TrainConfig.to_dict()`` trees.
+    """Dotted keys whose values differ between the :func:`run_identity` of two configs.
 
-    Keys in ``ignore`` (and keys below them) are skipped; a key present in one tree only
-    counts as a difference. Used by ``runtime.resume="auto"``.
+    A key present in one tree only counts as a difference; ``1`` and ``1.0`` are the same
+    number, ``True`` and ``1`` are not.
 
     Returns:
         Sorted ``"key: saved -> current"`` strings (empty when the runs are the same).
     """
-    out: list[str] = []
+    a, b = run_identity(saved, ignore), run_identity(current, ignore)
+    missing = object()
 
-    def walk(a: Any, b: Any, prefix: str) -> None:
-        if prefix in ignore:
-            return
-        # Sections recurse; dict-valued fields (model.kwargs, aug.mix_kwargs) compare whole.
-        if isinstance(a, Mapping) and isinstance(b, Mapping) and prefix.count(".") < 1:
-            for key in sorted(set(a) | set(b), key=str):
-                walk(
-                    a.get(key, _MISSING),
-                    b.get(key, _MISSING),
-                    f"{prefix}.{key}" if prefix else str(key),
-                )
-        elif a != b or (type(a) is not type(b) and not _same_number(a, b)):
-            out.append(f"{prefix}: {_show(a)} -> {_show(b)}")
+    def show(value: Any) -> str:
+        return "<missing>" if value is missing else repr(value)
 
-    walk(saved, current, "")
-    return sorted(out)
+    def same(x: Any, y: Any) -> bool:
+        numbers = type(x) in (int, float) and type(y) in (int, float)
+        return x == y and (type(x) is type(y) or numbers)
 
-
-_MISSING = object()
-
-
-def _same_number(a: Any, b: Any) -> bool:
-    numbers = (int, float)
-    return (
-        isinstance(a, numbers)
-        and isinstance(b, numbers)
-        and not isinstance(a, bool)
-        and not isinstance(b, bool)
-        and a == b
+    return sorted(
+        f"{k}: {show(a.get(k, missing))} -> {show(b.get(k, missing))}"
+        for k in a.keys() | b.keys()
+        if not same(a.get(k, missing), b.get(k, missing))
     )
-
-
-def _show(value: Any) -> str:
-    return "<missing>" if value is _MISSING else repr(value)
 
 
 def _validate_ranges(cfg: TrainConfig) -> None:
@@ -445,7 +543,7 @@ def _validate_ranges(cfg: TrainConfig) -> None:
 
     def need(cond: bool, key: str, msg: str) -> None:
         if not cond:
-            raise ConfigError(f"{key} {msg}, got {_get_dotted(cfg, key)!r}")
+            raise ConfigError(f"{key} {msg}, got {operator.attrgetter(key)(cfg)!r}")
 
     for key in ("train_table", "eval_table"):
         value = getattr(d, key)
@@ -491,7 +589,6 @@ def _validate_ranges(cfg: TrainConfig) -> None:
             raise ConfigError(
                 f"aug.randaugment has unknown key(s) {bad}; allowed: {list(_RANDAUG_KEYS)}"
             )
-    need(a.mix in MIX_METHODS, "aug.mix", f"must be one of {list(MIX_METHODS)}")
     if "num_classes" in a.mix_kwargs:
         raise ConfigError("aug.mix_kwargs must not set num_classes (taken from data.num_classes)")
     _validate_augmentations(cfg)
@@ -537,156 +634,36 @@ def _validate_augmentations(cfg: TrainConfig) -> None:
         ) from None
 
 
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
 def _is_frame(value: Any) -> bool:
     return type(value).__name__ == "DataFrame" and hasattr(value, "columns")
-
-
-def _has_frames(section: Any) -> bool:
-    return any(_is_frame(getattr(section, f.name)) for f in dataclasses.fields(section))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
-#: Keys of earlier versions and their names now (``val_table`` held the test split of HMDB-51
-#: and VIPriors-test runs too).
-_RENAMED = {"data.val_table": "data.eval_table"}
-
-
-def _build_section(name: str, section_cls: type, values: Mapping[str, Any]) -> Any:
-    hints = _hints(section_cls)
-    names = [f.name for f in dataclasses.fields(section_cls)]
-    kwargs = {}
-    for key, value in values.items():
-        if key not in hints:
-            hint = _RENAMED.get(f"{name}.{key}")
-            renamed = f" (renamed to '{hint}')" if hint else ""
-            raise ConfigError(
-                f"unknown config key '{name}.{key}'{renamed}; allowed keys in {name!r}: {names}"
-            )
-        kwargs[key] = _coerce(f"{name}.{key}", hints[key], value)
-    return section_cls(**kwargs)
-
-
-def _coerce(key: str, tp: Any, value: Any) -> Any:
-    """Check ``value`` against annotation ``tp`` (lenient for YAML scalars); name ``key``."""
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if tp is Any:
-        return value
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        errors = []
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return _coerce(key, arg, value)
-            except ConfigError as exc:
-                errors.append(str(exc))
-        raise ConfigError(errors[0] if len(errors) == 1 else f"{key}: invalid value {value!r}")
-    if origin is Literal:
-        if value not in args:
-            raise ConfigError(f"{key} must be one of {list(args)}, got {value!r}")
-        return value
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{key} must be true or false, got {value!r}")
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{key} must be an integer, got {value!r}")
-        return value
-    if tp is float:
-        if isinstance(value, str):
-            try:
-                return float(value)
-            except ValueError:
-                raise ConfigError(f"{key} must be a number, got {value!r}") from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{key} must be a number, got {value!r}")
-        return float(value)
-    if tp is str:
-        if isinstance(value, Path):
-            return str(value)
-        if not isinstance(value, str):
-            raise ConfigError(f"{key} must be a string, got {value!r}")
-        return value
-    if origin is tuple:
-        if not isinstance(value, (list, tuple)) or len(value) != len(args):
-            raise ConfigError(f"{key} must be a list of {len(args)} values, got {value!r}")
-        return tuple(
-            _coerce(f"{key}[{i}]", t, v) for i, (t, v) in enumerate(zip(args, value, strict=True))
-        )
-    if origin is dict or tp is dict:
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"{key} must be a mapping, got {value!r}")
-        return dict(value)
-    raise ConfigError(f"{key}: unsupported type {tp!r}")  # pragma: no cover
-
-
-def _set_dotted(values: dict[str, Any], key: str, value: Any) -> None:
-    parts = key.split(".")
-    if not all(parts):
-        raise ConfigError(f"malformed config key {key!r}")
-    node = values
-    for part in parts[:-1]:
-        child = node.get(part)
-        if child is None:
-            child = {}
-            node[part] = child
-        if not isinstance(child, dict):
-            # a dict-valued field such as model.kwargs.width: descend into it
-            raise ConfigError(f"config key {key!r}: {part!r} is not a section")
-        node = child
-    node[parts[-1]] = value
-
-
-def _get_dotted(cfg: Any, key: str) -> Any:
-    node = cfg
-    for part in key.split("."):
-        node = node[part] if isinstance(node, dict) else getattr(node, part)
-    return node
 
 
 def apply_overrides(values: Mapping[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
     """Apply ``"a.b=value"`` overrides to a nested dict (a copy; the input is not mutated).
 
     ``value`` is parsed with ``yaml.safe_load`` (``3`` → int, ``[1, 2]`` → list, ``null`` →
-    None). Keys may reach into dict-valued fields: ``model.kwargs.width=32``.
+    None). Keys may reach into dict-valued fields: ``model.kwargs.width=32``. An override
+    replaces the value at its key (``OmegaConf.update(..., merge=False)``): a dict given for
+    ``aug.randaugment`` is the whole new value, not merged into the file's.
 
     Raises:
-        ConfigError: an override without ``=`` or with an empty key.
+        ConfigError: an override without ``=``, with an empty key, or below a non-mapping value.
     """
-    out = _deepcopy_plain(values)
+    node = _checked(OmegaConf.create, dict(values))
     for item in overrides:
-        if "=" not in item:
-            raise ConfigError(f"override {item!r} must look like section.key=value")
-        key, raw = item.split("=", 1)
+        key, sep, raw = item.partition("=")
         key = key.strip()
-        if not key:
-            raise ConfigError(f"override {item!r} has an empty key")
+        if not sep:
+            raise ConfigError(f"override {item!r} must look like section.key=value")
+        if not key or not all(key.split(".")):
+            raise ConfigError(f"override {item!r} has an empty or malformed key")
         try:
             value = yaml.safe_load(raw) if raw.strip() else ""
         except yaml.YAMLError as exc:
             raise ConfigError(f"override {key}: cannot parse value {raw!r}: {exc}") from None
-        _set_dotted(out, key, value)
-    return out
-
-
-def _deepcopy_plain(values: Any) -> Any:
-    if isinstance(values, Mapping):
-        return {k: _deepcopy_plain(v) for k, v in values.items()}
-    if isinstance(values, list):
-        return [_deepcopy_plain(v) for v in values]
-    return values
+        try:
+            OmegaConf.update(node, key, value, merge=False)
+        except OmegaConfBaseException as exc:
+            msg = str(exc.msg).splitlines()[0]
+            raise ConfigError(f"override {key}={raw}: {msg}") from None
+    return OmegaConf.to_container(node)

@@ -102,8 +102,6 @@ training clips per second over all processes."""
 _RESULT_FILES = ("history.csv", "metrics.json", "scores.csv", "timings.json", DECODE_FAILURES)
 _TIMING_KEYS = ("seconds", "eval_seconds")
 
-_RESUME_SECTIONS = ("optim", "model", "aug")
-
 
 class NonFiniteLossError(RuntimeError):
     """The training loss became NaN or infinite; the message names the epoch and step."""
@@ -427,6 +425,24 @@ class _Trainer:
         with (self.out_dir / "train.log").open("a") as fh:  # a log, not a result file
             fh.write(f"{stamp} {message}\n")
 
+    def _run_differences(self, state: dict[str, Any]) -> list[str]:
+        """Why checkpoint ``state`` is not this run (empty: the same run). The one definition
+        both resume modes use: the run-defining config keys (:func:`run_differences`), the data
+        tables' contents, the resolved model and the steps per epoch."""
+        reasons = run_differences(state.get("config", {}), self.cfg.to_dict())
+        if state.get("data_fingerprint") != self.data_fingerprint:
+            reasons.append("data tables: contents changed")
+        if (state.get("model_name"), state.get("model_kwargs")) != (
+            self.model_name,
+            self.model_kwargs,
+        ):
+            reasons.append("model: the resolved architecture changed")
+        if not reasons and state.get("steps_per_epoch") != self.steps_per_epoch:
+            reasons.append(
+                f"steps_per_epoch: {state.get('steps_per_epoch')} -> {self.steps_per_epoch}"
+            )
+        return reasons
+
     def _auto_resume(self) -> None:
         """``runtime.resume="auto"``: resume when the saved run is this run, else start fresh."""
         path = self.ckpt_dir / "last.pt"
@@ -439,13 +455,9 @@ class _Trainer:
         except ValueError as exc:
             reasons = [f"cannot load it ({exc})"]
         else:
-            reasons = run_differences(state.get("config", {}), self.cfg.to_dict())
-            if state.get("data_fingerprint") != self.data_fingerprint:
-                reasons.append("data tables: contents changed")
-            if state.get("world_size") != self.ctx.world_size:
+            reasons = self._run_differences(state)
+            if state.get("world_size") != self.ctx.world_size:  # auto: bit-identical or fresh
                 reasons.append(f"world_size: {state.get('world_size')} -> {self.ctx.world_size}")
-            if not reasons and state.get("steps_per_epoch") != self.steps_per_epoch:
-                reasons.append("steps_per_epoch changed")
         if not reasons:
             self._resume_from(path, state)
             return
@@ -467,22 +479,11 @@ class _Trainer:
             self._report(f"runtime.resume: no checkpoint at {path}, starting from scratch")
             return
         state = load_checkpoint(path, map_location="cpu")
-        saved_cfg = state.get("config", {})
-        current = self.cfg.to_dict()
-        for section in _RESUME_SECTIONS:
-            if saved_cfg.get(section) != current[section]:
-                raise ConfigError(
-                    f"cannot resume from {path}: config section {section!r} changed "
-                    f"({saved_cfg.get(section)} -> {current[section]})"
-                )
-        if saved_cfg.get("seed") != self.cfg.seed:
-            raise ConfigError(f"cannot resume from {path}: seed changed")
-        if state["model_kwargs"] != self.model_kwargs or state["model_name"] != self.model_name:
-            raise ConfigError(f"cannot resume from {path}: model changed")
-        if state["steps_per_epoch"] != self.steps_per_epoch:
+        reasons = self._run_differences(state)
+        if reasons:
             raise ConfigError(
-                f"cannot resume from {path}: {state['steps_per_epoch']} steps per epoch were "
-                f"saved, now {self.steps_per_epoch} (data.train_table or batch size changed)"
+                f"cannot resume from {path}: it holds a different run ({'; '.join(reasons)}); "
+                "runtime.resume=auto starts such a run afresh, false overwrites it"
             )
         self._resume_from(path, state)
 
