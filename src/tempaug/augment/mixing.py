@@ -95,7 +95,9 @@ Region = Literal["spatial", "temporal", "cube"]
 class MixParams:
     """Sampled parameters of a mixing augmentation for a batch ``(B, T, C, H, W)``.
 
-    All tensors are on the CPU. Pixel ``(t, y, x)`` of output clip ``i`` is
+    All tensors are on the CPU; treat them as read-only (their device copies are cached, so
+    that the clips' and the labels' ``transform`` share one transfer; use
+    ``dataclasses.replace`` for changed parameters). Pixel ``(t, y, x)`` of output clip ``i`` is
     ``w * x_i + (1 - w) * x_perm[i]`` with ``w = weight_in[i]`` inside ``box[i]`` and
     ``w = weight_out[i, t]`` outside it.
 
