@@ -80,8 +80,8 @@ def bench_one(
     device = clips.device
     if name in DELETING_METHODS:
         aug = build(name)
-        params = aug.sample_params(clips.shape, generator=torch.Generator().manual_seed(seed))
-        identical = torch.equal(aug.apply(clips, None, params), reference_erase(clips, params))
+        params = aug.draw_params(clips.shape, generator=torch.Generator().manual_seed(seed))
+        identical = torch.equal(aug.transform(clips, params), reference_erase(clips, params))
         g_vec, g_ref = torch.Generator(), torch.Generator()
         g_vec.manual_seed(seed), g_ref.manual_seed(seed)
 
@@ -89,12 +89,12 @@ def bench_one(
             return aug(clips, generator=g_vec)
 
         def reference() -> object:
-            return reference_erase(clips, aug.sample_params(clips.shape, generator=g_ref))
+            return reference_erase(clips, aug.draw_params(clips.shape, generator=g_ref))
 
     else:
         aug = build(name, num_classes=NUM_CLASSES, mode=mode, p=1.0)
-        params = aug.sample_params(clips.shape, generator=torch.Generator().manual_seed(seed))
-        out, targets = aug.apply(clips, labels, params)
+        params = aug.draw_params(clips.shape, generator=torch.Generator().manual_seed(seed))
+        out, targets = aug.transform(clips, params), aug.transform(labels, params)
         one_hot = torch.nn.functional.one_hot(labels, NUM_CLASSES).float()
         identical = torch.equal(out, reference_mix(clips, params)) and bool(
             torch.allclose(targets, reference_targets(one_hot, params), atol=1e-6, rtol=0)
@@ -106,7 +106,7 @@ def bench_one(
             return aug(clips, labels, generator=g_vec)
 
         def reference() -> object:
-            p = aug.sample_params(clips.shape, generator=g_ref)
+            p = aug.draw_params(clips.shape, generator=g_ref)
             y = torch.nn.functional.one_hot(labels, NUM_CLASSES).float()
             return reference_mix(clips, p), reference_targets(y, p)
 

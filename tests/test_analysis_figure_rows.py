@@ -38,7 +38,7 @@ def test_ramp_params_ramp_from_zero_to_m():
 @pytest.mark.parametrize(("label", "op", "sign"), gallery.FIG3_OPS)
 def test_fig3_rows_are_identity_first_and_change_last(label, op, sign):
     x = clip(0)
-    out = RandAugmentT(num_ops=1, magnitude=9.0, mode="temporal").apply(
+    out = RandAugmentT(num_ops=1, magnitude=9.0, mode="temporal").transform(
         x, gallery.ramp_params(op, sign, 9.0, x.shape[0])
     )
     assert torch.equal(out[0], x[0]) and not torch.equal(out[-1], x[-1]), label

@@ -87,10 +87,30 @@ class TestPerturbations:
             assert float(y.min()) >= 0.0 and float(y.max()) <= 1.0
         assert not torch.equal(y, x)
 
+    @pytest.mark.parametrize("name", pb.PERTURBATIONS)
+    def test_a_v2_transform_with_the_augmentations_convention(self, name):
+        from torchvision import tv_tensors
+        from torchvision.transforms import v2
+
+        p = pb.TemporalPerturbation(name, 3)
+        assert isinstance(p, v2.Transform)
+        x = smooth_batch(lead=(2,))
+        hooked = p.make_params([x], gen(4))  # torchvision's hook: draw_params on x's device
+        drawn = p.draw_params(x.shape, generator=gen(4), device=x.device)
+        assert hooked.keys() == drawn.keys()
+        assert all(torch.equal(hooked[k], drawn[k]) for k in drawn)
+        labels = torch.tensor([1, 0])
+        torch.manual_seed(5)  # inside Compose the draws come from torch's default generator
+        out, same = v2.Compose([p])(tv_tensors.Video(x), labels)
+        torch.manual_seed(5)
+        assert isinstance(out, tv_tensors.Video) and same is labels
+        assert torch.equal(out.as_subclass(torch.Tensor), p(x))
+        assert "severity=3" in repr(p)
+
     def test_views_batch_gets_per_clip_draws_and_matches_flat_batch(self):
         x = smooth_batch(lead=(3, 4))
         p = pb.TemporalPerturbation("flash", 5)
-        params = p.make_params(x.shape, generator=gen(0))
+        params = p.draw_params(x.shape, generator=gen(0))
         assert params["weight"].shape == (3, 4, 8)
         starts = params["weight"].argmax(-1)
         assert len(set(starts.flatten().tolist())) > 1  # views are not all flashed alike
@@ -100,7 +120,7 @@ class TestPerturbations:
         # one clip alone with its own parameters gives the same frames (no cross-clip mixing)
         for name in ("shake", "frame_jitter", "exposure_drift"):
             q = pb.TemporalPerturbation(name, 4)
-            par = q.make_params(x.shape, generator=gen(3))
+            par = q.draw_params(x.shape, generator=gen(3))
             full = q.transform(x, par)
             one = q.transform(x[1, 2][None], {k: v[1, 2][None] for k, v in par.items()})
             torch.testing.assert_close(full[1, 2], one[0])
@@ -108,14 +128,14 @@ class TestPerturbations:
     def test_common_random_numbers_across_severities(self):
         x = smooth_batch(lead=(5,), t=32)
         masks = [
-            pb.TemporalPerturbation("flash", s).make_params(x.shape, generator=gen(2))["weight"] > 0
+            pb.TemporalPerturbation("flash", s).draw_params(x.shape, generator=gen(2))["weight"] > 0
             for s in range(1, 6)
         ]
         assert masks[0].sum() < masks[-1].sum()
         for a, b in itertools.pairwise(masks):
             assert bool((b | ~a).all())  # flashed frames are nested across severities
         shifts = [
-            pb.TemporalPerturbation("shake", s).make_params(x.shape, generator=gen(2))["shift"]
+            pb.TemporalPerturbation("shake", s).draw_params(x.shape, generator=gen(2))["shift"]
             for s in (1, 5)
         ]
         torch.testing.assert_close(shifts[1], shifts[0] * 5)
@@ -138,12 +158,12 @@ class TestPerturbations:
 
     def test_frame_jitter_index_is_sorted_and_keeps_a_frame(self):
         p = pb.TemporalPerturbation("frame_jitter", 5)
-        idx = p.make_params((64, 16, 3, 4, 4), generator=gen(5))["index"]
+        idx = p.draw_params((64, 16, 3, 4, 4), generator=gen(5))["index"]
         assert int(idx.min()) >= 0 and int(idx.max()) <= 15
         assert bool((idx.diff(dim=-1) >= 0).all())  # no frame ever plays backwards
         lag_by_sev = [
             (
-                pb.TemporalPerturbation("frame_jitter", s).make_params(
+                pb.TemporalPerturbation("frame_jitter", s).draw_params(
                     (64, 16, 3, 4, 4), generator=gen(5)
                 )["index"]
                 - torch.arange(16)
@@ -417,7 +437,7 @@ class TestEvaluateRobustness:
         gens = pb.TemporalPerturbation("shake", 5)
         g = torch.Generator().manual_seed(pb.perturbation_seed(3, "shake"))
         batches = self.loader()
-        gens.make_params(batches[0][0].shape, generator=g)
+        gens.draw_params(batches[0][0].shape, generator=g)
         views = gens(batches[1][0], generator=g)  # perturb raw uint8 frames, then normalise
         with torch.no_grad():
             probs = (

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.filterwarnings("error")
 
 ALL = [CutOut, FrameCutOut, CubeCutOut]
 ids = [c.__name__ for c in ALL]
-PAPER_SHAPE = (512, 64, 3, 160, 160)  # only passed to sample_params, never allocated
+PAPER_SHAPE = (512, 64, 3, 160, 160)  # only passed to draw_params, never allocated
 
 
 def gen(seed: int) -> torch.Generator:
@@ -35,19 +35,19 @@ def extents(box: torch.Tensor) -> torch.Tensor:
 
 def test_paper_default_sizes():
     # Section 4.3: 80x80 patch of a 160 crop, 16 of 64 frames, 80x80x16 cube.
-    cut = CutOut().sample_params(PAPER_SHAPE, generator=gen(0)).box
+    cut = CutOut().draw_params(PAPER_SHAPE, generator=gen(0)).box
     assert extents(cut).amax(0).tolist() == [64, 80, 80]
     assert (cut[:, 0] == 0).all() and (cut[:, 1] == 64).all()
-    frame = FrameCutOut().sample_params(PAPER_SHAPE, generator=gen(0)).box
+    frame = FrameCutOut().draw_params(PAPER_SHAPE, generator=gen(0)).box
     assert extents(frame).amax(0).tolist() == [16, 160, 160]
-    cube = CubeCutOut().sample_params(PAPER_SHAPE, generator=gen(0)).box
+    cube = CubeCutOut().draw_params(PAPER_SHAPE, generator=gen(0)).box
     assert extents(cube).amax(0).tolist() == [16, 80, 80]
 
 
 @pytest.mark.parametrize("cls", ALL, ids=ids)
 def test_centre_uniform_and_clipped_at_borders(cls):
     shape = (20000, 16, 1, 20, 24)
-    box = cls().sample_params(shape, generator=gen(1)).box
+    box = cls().draw_params(shape, generator=gen(1)).box
     assert (box[:, 0::2] >= 0).all()
     assert (box[:, 1::2] <= torch.tensor([16, 20, 24])).all()
     assert (box[:, 0::2] < box[:, 1::2]).all()  # never empty with p=1
@@ -79,16 +79,16 @@ def test_centre_uniform_and_clipped_at_borders(cls):
     ],
 )
 def test_cutout_size_forms(kwargs, expected):
-    box = CutOut(**kwargs).sample_params((4000, 8, 3, 13, 14), generator=gen(0)).box
+    box = CutOut(**kwargs).draw_params((4000, 8, 3, 13, 14), generator=gen(0)).box
     assert extents(box).amax(0).tolist() == expected
 
 
 def test_frame_and_cube_length_forms():
-    box = FrameCutOut(length=3).sample_params((4000, 10, 3, 5, 5), generator=gen(0)).box
+    box = FrameCutOut(length=3).draw_params((4000, 10, 3, 5, 5), generator=gen(0)).box
     assert extents(box).amax(0).tolist() == [3, 5, 5]
-    box = CubeCutOut(size=2, length=0.5).sample_params((4000, 10, 3, 5, 5), generator=gen(0)).box
+    box = CubeCutOut(size=2, length=0.5).draw_params((4000, 10, 3, 5, 5), generator=gen(0)).box
     assert extents(box).amax(0).tolist() == [5, 2, 2]
-    box = FrameCutOut(length=0.01).sample_params((100, 10, 3, 5, 5), generator=gen(0)).box
+    box = FrameCutOut(length=0.01).draw_params((100, 10, 3, 5, 5), generator=gen(0)).box
     assert extents(box).amax(0).tolist() == [1, 5, 5]  # a fraction never rounds to nothing
 
 
@@ -103,8 +103,8 @@ def test_region_filled_rest_untouched_and_matches_loop_reference(cls, dtype):
     clips = make_video_batch(6, 8, 3, 12, 10, dtype=dtype)
     clips = clips | 1 if dtype == torch.uint8 else clips + 0.01  # no pixel is 0 before
     aug = cls()
-    params = aug.sample_params(clips.shape, generator=gen(3))
-    out = aug.apply(clips, None, params)
+    params = aug.draw_params(clips.shape, generator=gen(3))
+    out = aug.transform(clips, params)
     assert out.shape == clips.shape and out.dtype == dtype
     assert torch.equal(out, reference_erase(clips, params, 0.0))
     deleted = out == 0
@@ -117,11 +117,11 @@ def test_region_filled_rest_untouched_and_matches_loop_reference(cls, dtype):
 @pytest.mark.parametrize("cls", ALL, ids=ids)
 def test_fill_values(cls):
     clips = make_video_batch(3, 8, 3, 8, 8, dtype=torch.uint8)
-    params = cls().sample_params(clips.shape, generator=gen(0))
-    out = cls(fill=255).apply(clips, None, params)
+    params = cls().draw_params(clips.shape, generator=gen(0))
+    out = cls(fill=255).transform(clips, params)
     assert torch.equal(out, reference_erase(clips, params, 255))
     floats = make_video_batch(3, 8, 3, 8, 8) * 0.5
-    out = cls(fill=0.75).apply(floats, None, params)
+    out = cls(fill=0.75).transform(floats, params)
     assert torch.equal(out, reference_erase(floats, params, 0.75))
     assert (out == 0.75).sum() == extents(params.box).prod(-1).sum() * 3
     with pytest.raises(ValueError, match=r"fill must be an integer in \[0, 255\] for uint8"):
@@ -133,18 +133,18 @@ def test_fill_values(cls):
 @pytest.mark.parametrize("cls", ALL, ids=ids)
 def test_each_clip_its_own_region_over_all_leading_dims(cls):
     single = make_video_batch(1, 8, 3, 16, 16)[0]
-    params = cls().sample_params(single.shape, generator=gen(0))
+    params = cls().draw_params(single.shape, generator=gen(0))
     assert params.box.shape == (6,) and params.erased.shape == ()
     out = cls()(single, generator=gen(0))
     assert out.shape == single.shape and torch.equal(out, reference_erase(single, params))
     nested = make_video_batch(6, 8, 3, 16, 16).reshape(2, 3, 8, 3, 16, 16)
-    params = cls().sample_params(nested.shape, generator=gen(0))
+    params = cls().draw_params(nested.shape, generator=gen(0))
     assert params.box.shape == (2, 3, 6)
     assert len({tuple(r) for r in params.box.reshape(-1, 6).tolist()}) > 1
-    out = cls().apply(nested, None, params)
+    out = cls().transform(nested, params)
     assert torch.equal(out, reference_erase(nested, params))
     # the flattened batch gets the same regions as the nested one
-    flat = cls().sample_params((6, 8, 3, 16, 16), generator=gen(0))
+    flat = cls().draw_params((6, 8, 3, 16, 16), generator=gen(0))
     assert torch.equal(flat.box, params.box.reshape(6, 6))
 
 
@@ -158,7 +158,8 @@ def test_labels_returned_unchanged_any_form(cls):
     clips = make_video_batch(4, 8, 3, 8, 8)
     for labels in (torch.arange(4), torch.rand(4, 7), ["a", "b", "c", "d"], {"y": 1}):
         out, same = cls()(clips, labels, generator=gen(0))
-        assert same is labels
+        # A tensor passes through as is; containers come back rebuilt (torchvision v2 pytrees).
+        assert same is labels if isinstance(labels, torch.Tensor) else same == labels
         assert torch.equal(out, cls()(clips, generator=gen(0)))
     assert isinstance(cls()(clips), torch.Tensor)
 
@@ -172,9 +173,9 @@ def test_determinism_params_split_and_no_mutation(cls):
     b = aug(clips, generator=gen(4))
     assert torch.equal(a, b)
     assert any(not torch.equal(a, aug(clips, generator=gen(s))) for s in (5, 6, 7))
-    params = aug.sample_params(clips.shape, generator=gen(4))
+    params = aug.draw_params(clips.shape, generator=gen(4))
     assert isinstance(params, EraseParams) and params.box.device.type == "cpu"
-    assert torch.equal(aug.apply(clips, None, params), a)
+    assert torch.equal(aug.transform(clips, params), a)
     assert clips._version == version and torch.equal(clips, before)
 
 
@@ -182,7 +183,7 @@ def test_determinism_params_split_and_no_mutation(cls):
 def test_gate_p(cls):
     clips = make_video_batch(4, 8, 3, 8, 8)
     assert torch.equal(cls(p=0.0)(clips, generator=gen(0)), clips)
-    params = cls(p=0.25).sample_params((8000, 8, 3, 8, 8), generator=gen(0))
+    params = cls(p=0.25).draw_params((8000, 8, 3, 8, 8), generator=gen(0))
     assert params.erased.float().mean().item() == pytest.approx(0.25, abs=0.02)
     assert (params.box[~params.erased] == 0).all()
     assert (extents(params.box[params.erased]).prod(-1) > 0).all()

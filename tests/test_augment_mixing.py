@@ -77,8 +77,8 @@ def test_targets_equal_pixel_fractions_elem(cls):
         alpha = (0.3, 1.0, 5.0)[seed % 3]
         p = (1.0, 0.6)[seed % 2]
         aug = cls(num_classes=batch, alpha=alpha, p=p, mode="elem")
-        params = aug.sample_params(clips.shape, generator=gen(seed))
-        out, targets = aug.apply(clips, labels, params)
+        params = aug.draw_params(clips.shape, generator=gen(seed))
+        out, targets = aug.transform(clips, params), aug.transform(labels, params)
         assert_fraction_invariant(out, targets)
         assert ((targets > 0).sum(1) <= 2).all()
         own = targets[torch.arange(batch), labels].double()
@@ -169,11 +169,11 @@ def test_apply_of_sampled_params_equals_call_and_loop_reference(cls, mode):
     labels = torch.arange(6) % 4
     aug = cls(num_classes=4, mode=mode, p=0.8)
     for seed in range(6):
-        params = aug.sample_params(clips.shape, generator=gen(seed))
+        params = aug.draw_params(clips.shape, generator=gen(seed))
         assert isinstance(params, MixParams)
         for t in (params.perm, params.lam, params.mixed, params.box, params.weight_out):
             assert t.device.type == "cpu"
-        out, targets = aug.apply(clips, labels, params)
+        out, targets = aug.transform(clips, params), aug.transform(labels, params)
         out_call, targets_call = aug(clips, labels, generator=gen(seed))
         assert torch.equal(out, out_call) and torch.equal(targets, targets_call)
         assert torch.equal(out, reference_mix(clips, params))
@@ -186,8 +186,8 @@ def test_apply_of_sampled_params_equals_call_and_loop_reference(cls, mode):
 def test_cut_family_accepts_uint8_exactly(cls, mode):
     clips = make_video_batch(5, 6, 3, 8, 8, dtype=torch.uint8)
     aug = cls(num_classes=5, mode=mode)
-    params = aug.sample_params(clips.shape, generator=gen(2))
-    out, _ = aug.apply(clips, torch.arange(5), params)
+    params = aug.draw_params(clips.shape, generator=gen(2))
+    out = aug.transform(clips, params)
     assert out.dtype == torch.uint8
     assert torch.equal(out, reference_mix(clips, params))
 
@@ -217,11 +217,11 @@ def test_pickle_round_trip_keeps_behaviour():
 @pytest.mark.parametrize("cls", ALL, ids=ids)
 def test_batch_mode_shares_one_draw_elem_mode_draws_per_clip(cls):
     shape = (32, 64, 3, 16, 16)
-    batch_params = cls(num_classes=2, mode="batch").sample_params(shape, generator=gen(0))
+    batch_params = cls(num_classes=2, mode="batch").draw_params(shape, generator=gen(0))
     for t in (batch_params.box, batch_params.weight_in, batch_params.weight_out, batch_params.lam):
         assert (t == t[0]).all()
     assert sorted(batch_params.perm.tolist()) == list(range(32))
-    elem = cls(num_classes=2, mode="elem").sample_params(shape, generator=gen(0))
+    elem = cls(num_classes=2, mode="elem").draw_params(shape, generator=gen(0))
     assert sorted(elem.perm.tolist()) == list(range(32))
     assert len(set(elem.lam.tolist())) > 10
     if cls not in (MixUp, FadeMixUp):
@@ -236,12 +236,12 @@ def test_gate_p(cls):
     assert torch.equal(out, clips)
     assert torch.equal(targets, torch.nn.functional.one_hot(labels, 3).float())
     shape = (4000, 2, 1, 2, 2)
-    params = cls(num_classes=3, p=0.3, mode="elem").sample_params(shape, generator=gen(1))
+    params = cls(num_classes=3, p=0.3, mode="elem").draw_params(shape, generator=gen(1))
     assert abs(params.mixed.float().mean().item() - 0.3) < 0.03
     assert (params.lam[~params.mixed] == 1).all()
     assert (params.box[~params.mixed] == 0).all()
     hits = [
-        bool(cls(num_classes=3, p=0.5).sample_params((4, 2, 1, 2, 2), generator=gen(s)).mixed[0])
+        bool(cls(num_classes=3, p=0.5).draw_params((4, 2, 1, 2, 2), generator=gen(s)).mixed[0])
         for s in range(400)
     ]
     assert 0.4 < sum(hits) / len(hits) < 0.6
@@ -274,14 +274,14 @@ def test_degenerate_sizes(cls, mode):
 def test_region_axes_per_method():
     frames, height, width = 8, 12, 10
     shape = (256, frames, 3, height, width)
-    cut = CutMix(num_classes=2, mode="elem").sample_params(shape, generator=gen(0))
+    cut = CutMix(num_classes=2, mode="elem").draw_params(shape, generator=gen(0))
     nonempty = cut.box[:, 1] > 0
     assert nonempty.any()
     assert (cut.box[nonempty, 0] == 0).all() and (cut.box[nonempty, 1] == frames).all()
-    frame = FrameCutMix(num_classes=2, mode="elem").sample_params(shape, generator=gen(0))
+    frame = FrameCutMix(num_classes=2, mode="elem").draw_params(shape, generator=gen(0))
     nonempty = frame.box[:, 1] > 0
     assert (frame.box[nonempty, 2:] == torch.tensor([0, height, 0, width])).all()
-    cube = CubeCutMix(num_classes=2, mode="elem").sample_params(shape, generator=gen(0))
+    cube = CubeCutMix(num_classes=2, mode="elem").draw_params(shape, generator=gen(0))
     extent = cube.box[:, 1::2] - cube.box[:, 0::2]
     assert ((extent > 0) & (extent < torch.tensor([frames, height, width]))).all(1).any()
 
@@ -304,7 +304,7 @@ def test_region_sizes_follow_lambda_and_are_clipped():
 def test_fade_weights_are_a_symmetric_linear_ramp():
     frames = 9
     aug = FadeMixUp(num_classes=2, mode="elem", alpha=1.0)
-    params = aug.sample_params((3000, frames, 1, 2, 2), generator=gen(0))
+    params = aug.draw_params((3000, frames, 1, 2, 2), generator=gen(0))
     w = params.weight_out
     second_diff = w[:, 2:] - 2 * w[:, 1:-1] + w[:, :-2]
     assert second_diff.abs().max() < 1e-6  # linear in t
@@ -323,7 +323,7 @@ def test_fade_weights_are_a_symmetric_linear_ramp():
 @pytest.mark.parametrize("cls", CUTMIXUP, ids=[c.__name__ for c in CUTMIXUP])
 def test_cutmixup_region_is_pure_source_chosen_by_blend_ratio(cls):
     shape = (3000, 64, 1, 64, 64)  # sampled shape only; large so empty regions are rare
-    params = cls(num_classes=2, mode="elem").sample_params(shape, generator=gen(0))
+    params = cls(num_classes=2, mode="elem").draw_params(shape, generator=gen(0))
     lam1 = params.weight_out[:, 0]
     assert (params.weight_out == lam1[:, None]).all()
     has_region = params.box.abs().sum(1) > 0
@@ -333,9 +333,9 @@ def test_cutmixup_region_is_pure_source_chosen_by_blend_ratio(cls):
     # lam1 ~ Beta(2, 2): mean 1/2, variance 1/20
     assert lam1.mean().item() == pytest.approx(0.5, abs=0.02)
     assert lam1.var().item() == pytest.approx(0.05, abs=0.006)
-    never = cls(num_classes=2, mode="elem", cut_prob=0.0).sample_params(shape, generator=gen(0))
+    never = cls(num_classes=2, mode="elem", cut_prob=0.0).draw_params(shape, generator=gen(0))
     assert (never.box == 0).all()
-    always = cls(num_classes=2, mode="elem", cut_prob=1.0).sample_params(shape, generator=gen(0))
+    always = cls(num_classes=2, mode="elem", cut_prob=1.0).draw_params(shape, generator=gen(0))
     assert (always.box.abs().sum(1) > 0).float().mean() > 0.9
 
 
@@ -343,7 +343,7 @@ def test_cutmixup_region_is_pure_source_chosen_by_blend_ratio(cls):
 def test_cutmixup_label_matches_authors_formula(cls):
     # own weight = lam1 * (1 - r) (+ r when lam1 < 0.5), r = realised region fraction
     shape = (2000, 8, 1, 10, 10)
-    params = cls(num_classes=2, mode="elem", cut_prob=1.0).sample_params(shape, generator=gen(4))
+    params = cls(num_classes=2, mode="elem", cut_prob=1.0).draw_params(shape, generator=gen(4))
     r = (params.box[:, 1::2] - params.box[:, 0::2]).prod(1).double() / (8 * 10 * 10)
     lam1 = params.weight_out[:, 0]
     expected = torch.where(lam1 >= 0.5, lam1 * (1 - r), lam1 * (1 - r) + r)
@@ -352,10 +352,10 @@ def test_cutmixup_label_matches_authors_formula(cls):
 
 def test_mixup_lambda_distribution_follows_alpha():
     shape = (4000, 2, 1, 2, 2)
-    lam = MixUp(num_classes=2, alpha=5.0, mode="elem").sample_params(shape, generator=gen(0)).lam
+    lam = MixUp(num_classes=2, alpha=5.0, mode="elem").draw_params(shape, generator=gen(0)).lam
     assert lam.mean().item() == pytest.approx(0.5, abs=0.01)
     assert lam.var().item() == pytest.approx(1 / 44, abs=0.003)  # Beta(5,5): 1/(4*11)
-    lam = MixUp(num_classes=2, alpha=0.2, mode="elem").sample_params(shape, generator=gen(0)).lam
+    lam = MixUp(num_classes=2, alpha=0.2, mode="elem").draw_params(shape, generator=gen(0)).lam
     assert lam.var().item() == pytest.approx(1 / 5.6, abs=0.02)  # Beta(.2,.2): 1/(4*1.4)
 
 
@@ -429,11 +429,11 @@ def test_call_errors(cls):
         aug(clips, torch.zeros(4, 3, 1))
     with pytest.raises(ValueError, match=r"generator must be None or a CPU torch\.Generator"):
         aug(clips, torch.arange(4) % 3, generator=0)
-    params = aug.sample_params((5, 4, 3, 8, 8), generator=gen(0))
+    params = aug.draw_params((5, 4, 3, 8, 8), generator=gen(0))
     with pytest.raises(ValueError, match=r"params.perm has shape \(5,\)"):
-        aug.apply(clips, torch.arange(4) % 3, params)
+        aug.transform(clips, params)
     with pytest.raises(ValueError, match=r"shape must be \(B, T, C, H, W\)"):
-        aug.sample_params((4, 3, 8, 8))
+        aug.draw_params((4, 3, 8, 8))
 
 
 # ------------------------------------------------------------------------------------------

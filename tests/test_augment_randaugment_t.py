@@ -71,7 +71,7 @@ class TestSampling:
     @pytest.mark.parametrize("mode", MODES)
     def test_magnitudes_linear_between_drawn_ends(self, mode):
         aug = RandAugmentT(num_ops=3, magnitude=9, mode=mode)
-        p = aug.sample_params(64, T, generator=gen(0))
+        p = aug.draw_params((64, T, 3, 1, 1), generator=gen(0))
         assert p.op_ids.shape == (64, 3) and p.magnitudes.shape == (64, 3, T)
         m1, m2 = p.ends.unbind(-1)
         r = torch.linspace(0, 1, T, dtype=torch.float64)
@@ -82,22 +82,19 @@ class TestSampling:
         torch.testing.assert_close(steps, steps[..., :1].expand_as(steps), rtol=0, atol=1e-12)
 
     def test_spatial_ends(self):
-        p = RandAugmentT(num_ops=2, magnitude=9, mode="spatial").sample_params(
-            32, T, generator=gen(1)
+        p = RandAugmentT(num_ops=2, magnitude=9, mode="spatial").draw_params((32, T, 3, 1, 1), generator=gen(1)
         )
         assert (p.ends == 9).all() and p.spatial.all()
 
     def test_temporal_ends(self):
-        p = RandAugmentT(num_ops=2, magnitude=9, mode="temporal").sample_params(
-            256, T, generator=gen(2)
+        p = RandAugmentT(num_ops=2, magnitude=9, mode="temporal").draw_params((256, T, 3, 1, 1), generator=gen(2)
         )
         m1, m2 = p.ends.unbind(-1)
         assert (m2 == 9).all() and (m1 >= 0.1).all() and (m1 <= 9).all()
         assert m1.min() < 1.0 and m1.max() > 8.0 and not p.spatial.any()  # spread over U(0.1, M)
 
     def test_temporal_plus_ends(self):
-        p = RandAugmentT(num_ops=2, magnitude=10, mode="temporal+").sample_params(
-            256, T, generator=gen(3)
+        p = RandAugmentT(num_ops=2, magnitude=10, mode="temporal+").draw_params((256, T, 3, 1, 1), generator=gen(3)
         )
         m1, m2 = p.ends.unbind(-1)
         torch.testing.assert_close(m1 + m2, torch.full_like(m1, 20.0), rtol=0, atol=1e-12)
@@ -107,8 +104,7 @@ class TestSampling:
         assert 0.35 < up < 0.65  # (M - δ, M + δ) or swapped with p = 0.5
 
     def test_mix_picks_spatial_or_temporal_plus_per_clip(self):
-        p = RandAugmentT(num_ops=3, magnitude=10, mode="mix").sample_params(
-            256, T, generator=gen(4)
+        p = RandAugmentT(num_ops=3, magnitude=10, mode="mix").draw_params((256, T, 3, 1, 1), generator=gen(4)
         )
         m1, m2 = p.ends.unbind(-1)
         spatial = p.spatial
@@ -118,13 +114,12 @@ class TestSampling:
         assert ((m1[~spatial] - m2[~spatial]).abs() > 0).all()
 
     def test_clamped_to_bins(self):
-        p = RandAugmentT(num_ops=2, magnitude=30, mode="temporal+").sample_params(
-            64, T, generator=gen(5)
+        p = RandAugmentT(num_ops=2, magnitude=30, mode="temporal+").draw_params((64, T, 3, 1, 1), generator=gen(5)
         )
         assert p.ends.max() > 30 and p.magnitudes.max() == 30 and p.magnitudes.min() >= 15
 
     def test_ops_and_signs(self):
-        p = RandAugmentT(num_ops=4, mode="spatial").sample_params(500, 2, generator=gen(6))
+        p = RandAugmentT(num_ops=4, mode="spatial").draw_params((500, 2, 3, 1, 1), generator=gen(6))
         assert set(p.op_ids.unique().tolist()) == set(range(14))
         signed = torch.tensor([OPS[op].signed for op in OP_NAMES])[p.op_ids]
         assert set(p.signs[signed].unique().tolist()) == {-1.0, 1.0}
@@ -132,11 +127,11 @@ class TestSampling:
 
     def test_restricted_ops(self):
         aug = RandAugmentT(num_ops=2, ops=["Rotate", "Equalize"])
-        p = aug.sample_params(50, T, generator=gen(7))
+        p = aug.draw_params((50, T, 3, 1, 1), generator=gen(7))
         assert p.ops == ("Rotate", "Equalize") and set(p.op_ids.unique().tolist()) == {0, 1}
 
     def test_single_frame(self):
-        p = RandAugmentT(mode="temporal+").sample_params(8, 1, generator=gen(8))
+        p = RandAugmentT(mode="temporal+").draw_params((8, 1, 3, 1, 1), generator=gen(8))
         assert torch.equal(p.magnitudes[..., 0], p.ends[..., 0].clamp(0, 30))
 
 
@@ -148,8 +143,8 @@ class TestApply:
         tv = v2.RandAugment(num_ops=2, magnitude=9)
         clips = make_video_batch(B, T, C, H, W, dtype=dtype, seed=10)
         for seed in range(4):
-            p = aug.sample_params(B, T, generator=gen(seed))
-            out = aug.apply(clips, p)
+            p = aug.draw_params((B, T, 3, 1, 1), generator=gen(seed))
+            out = aug.transform(clips, p)
             for b in range(B):
                 ref = clips[b]
                 for n in range(2):
@@ -165,8 +160,8 @@ class TestApply:
     def test_per_frame_values_follow_the_ramp(self, mode):
         aug = RandAugmentT(num_ops=1, magnitude=12, mode=mode, ops=["Brightness"])
         clip = torch.full((1, T, C, H, W), 100, dtype=torch.uint8)
-        p = aug.sample_params(1, T, generator=gen(11))
-        out = aug.apply(clip, p)
+        p = aug.draw_params((1, T, 3, 1, 1), generator=gen(11))
+        out = aug.transform(clip, p)
         factor = 1 + p.signs[0, 0] * 0.9 * p.magnitudes[0, 0] / 30
         assert out[0, :, 0, 0, 0].tolist() == (100 * factor).to(torch.float32).floor().tolist()
         assert len(set(out[0, :, 0, 0, 0].tolist())) > 1  # really temporal
@@ -174,9 +169,9 @@ class TestApply:
     def test_batch_clips_are_independent(self):
         aug = RandAugmentT(num_ops=2, magnitude=9, mode="temporal+")
         clips = make_video_batch(6, T, C, H, W, dtype=torch.uint8, seed=12)
-        p = aug.sample_params(6, T, generator=gen(13))
+        p = aug.draw_params((6, T, 3, 1, 1), generator=gen(13))
         assert len({tuple(r) for r in p.op_ids.tolist()}) > 1
-        out = aug.apply(clips, p)
+        out = aug.transform(clips, p)
         for b in range(6):
             one = RandAugmentTParams(
                 ops=p.ops,
@@ -186,17 +181,17 @@ class TestApply:
                 ends=p.ends[b : b + 1],
                 spatial=p.spatial[b : b + 1],
             )
-            assert torch.equal(out[b], aug.apply(clips[b], one)), b
+            assert torch.equal(out[b], aug.transform(clips[b], one)), b
         other = clips.clone()
         other[1:] = 0
-        assert torch.equal(aug.apply(other, p)[0], out[0])
+        assert torch.equal(aug.transform(other, p)[0], out[0])
 
     def test_single_clip_and_leading_dims(self):
         aug = RandAugmentT(num_ops=2, mode="mix")
         clips = make_video_batch(4, T, C, H, W, dtype=torch.float32, seed=14)
-        p = aug.sample_params(4, T, generator=gen(15))
-        flat = aug.apply(clips, p)
-        nested = aug.apply(clips.reshape(2, 2, T, C, H, W), p)
+        p = aug.draw_params((4, T, 3, 1, 1), generator=gen(15))
+        flat = aug.transform(clips, p)
+        nested = aug.transform(clips.reshape(2, 2, T, C, H, W), p)
         assert torch.equal(nested.reshape(flat.shape), flat)
         assert aug(clips[0], generator=gen(0)).shape == (T, C, H, W)
 
@@ -207,7 +202,7 @@ class TestApply:
         b = aug(clips, generator=gen(123))
         c = aug(clips, generator=gen(124))
         assert torch.equal(a, b) and not torch.equal(a, c)
-        assert torch.equal(a, aug.apply(clips, aug.sample_params(B, T, generator=gen(123))))
+        assert torch.equal(a, aug.transform(clips, aug.draw_params((B, T, 3, 1, 1), generator=gen(123))))
 
     @pytest.mark.parametrize("dtype", [torch.uint8, torch.float32])
     def test_input_untouched_dtype_kept(self, dtype):
@@ -220,20 +215,20 @@ class TestApply:
     def test_no_magnitude_ops_ignore_magnitudes(self):
         aug = RandAugmentT(num_ops=1, ops=["AutoContrast", "Equalize", "Identity"])
         clips = make_video_batch(3, T, C, H, W, dtype=torch.uint8, seed=18)
-        p = aug.sample_params(3, T, generator=gen(19))
+        p = aug.draw_params((3, T, 3, 1, 1), generator=gen(19))
         q = RandAugmentTParams(p.ops, p.op_ids, p.magnitudes * 0 + 30, p.signs, p.ends, p.spatial)
-        assert torch.equal(aug.apply(clips, p), aug.apply(clips, q))
+        assert torch.equal(aug.transform(clips, p), aug.transform(clips, q))
 
     def test_sign_flips_the_value(self):
         aug = RandAugmentT(num_ops=1, ops=["Rotate"], mode="temporal")
         clip = make_video_batch(1, T, C, H, W, dtype=torch.uint8, seed=20)
-        p = aug.sample_params(1, T, generator=gen(21))
+        p = aug.draw_params((1, T, 3, 1, 1), generator=gen(21))
         for sign in (-1.0, 1.0):
             q = RandAugmentTParams(
                 p.ops, p.op_ids, p.magnitudes, torch.full_like(p.signs, sign), p.ends, p.spatial
             )
             expected = F.rotate(clip, sign * p.magnitudes[0, 0])  # Rotate: 1 degree per bin
-            assert frame_mad(aug.apply(clip, q), expected) == 0.0
+            assert frame_mad(aug.transform(clip, q), expected) == 0.0
 
     def test_zero_ops_is_a_copy(self):
         clips = make_video_batch(2, T, C, H, W, dtype=torch.uint8)
@@ -303,22 +298,26 @@ class TestErrors:
         with pytest.raises(ValueError, match=pattern):
             RandAugmentT(**kwargs)
 
-    def test_sample_params_arguments(self):
+    def test_draw_params_arguments(self):
         aug = RandAugmentT()
-        with pytest.raises(ValueError, match=r"num_clips must be an integer >= 1, got 0"):
-            aug.sample_params(0, T)
-        with pytest.raises(ValueError, match=r"num_frames must be an integer >= 1, got 2.0"):
-            aug.sample_params(1, 2.0)
+        with pytest.raises(ValueError, match=r"at least one clip with T >= 1, got \(0, 6, 3, 1, 1\)"):
+            aug.draw_params((0, T, 3, 1, 1))
+        with pytest.raises(ValueError, match=r"at least one clip with T >= 1, got \(1, 0, 3, 1, 1\)"):
+            aug.draw_params((1, 0, 3, 1, 1))
+        with pytest.raises(ValueError, match=r"shape must be a sequence of integers, got \(1, 2.0"):
+            aug.draw_params((1, 2.0, 3, 1, 1))
+        with pytest.raises(ValueError, match=r"at least one clip with T >= 1, got \(6, 3, 1\)"):
+            aug.draw_params((T, 3, 1))
         with pytest.raises(ValueError, match=r"generator must be None or a CPU torch.Generator"):
-            aug.sample_params(1, T, generator=3)
+            aug.draw_params((1, T, 3, 1, 1), generator=3)
 
     def test_params_must_match_video(self):
         aug = RandAugmentT()
-        p = aug.sample_params(2, T, generator=gen(0))
+        p = aug.draw_params((2, T, 3, 1, 1), generator=gen(0))
         with pytest.raises(ValueError, match=r"the video needs \(3, N\) and \(3, N, 6\)"):
-            aug.apply(make_video_batch(3, T, C, H, W), p)
+            aug.transform(make_video_batch(3, T, C, H, W), p)
         with pytest.raises(ValueError, match=r"needs \(2, N\) and \(2, N, 5\)"):
-            aug.apply(make_video_batch(2, 5, C, H, W), p)
+            aug.transform(make_video_batch(2, 5, C, H, W), p)
 
     def test_video_rank(self):
         with pytest.raises(ValueError, match=r"at least 4 dims, got shape \(3, 8, 8\)"):
@@ -332,10 +331,10 @@ class TestCuda:
     def test_gpu_batch_matches_cpu(self, mode, dtype):
         aug = RandAugmentT(num_ops=3, magnitude=9, mode=mode)
         clips = make_video_batch(8, T, C, H, W, dtype=dtype, seed=30)
-        p = aug.sample_params(8, T, generator=gen(31))
-        gpu = aug.apply(clips.cuda(), p)
+        p = aug.draw_params((8, T, 3, 1, 1), generator=gen(31))
+        gpu = aug.transform(clips.cuda(), p)
         assert gpu.is_cuda and gpu.dtype == dtype
-        cpu = aug.apply(clips, p)
+        cpu = aug.transform(clips, p)
         for b in range(8):
             assert frame_mad(gpu[b].cpu(), cpu[b]) <= 1.0, (b, p.op_ids[b])
 
@@ -345,4 +344,4 @@ class TestCuda:
         b = RandAugmentT()(clips, generator=gen(5))
         assert a.is_cuda and torch.equal(a, b)
         with pytest.raises(ValueError, match=r"CPU torch.Generator"):
-            RandAugmentT().sample_params(1, T, generator=torch.Generator(device="cuda"))
+            RandAugmentT().draw_params((1, T, 3, 1, 1), generator=torch.Generator(device="cuda"))

@@ -68,8 +68,9 @@ def test_build_returns_the_class_and_honours_the_call_contract(name):
         assert targets is labels
         assert isinstance(aug(clips), torch.Tensor)  # labels=None -> clips only
         assert aug(clips[0], generator=gen(0)).shape == clips[0].shape  # a single clip
-    params = aug.sample_params(clips.shape, generator=gen(1))
-    applied = aug.apply(clips, labels, params)
+    params = aug.draw_params(clips.shape, generator=gen(1))
+    mixed = aug.transform(labels, params) if name in MIXING_METHODS else labels
+    applied = aug.transform(clips, params), mixed
     called = aug(clips, labels, generator=gen(1))
     assert torch.equal(applied[0], called[0])
     assert torch.equal(torch.as_tensor(applied[1]), torch.as_tensor(called[1]))
@@ -150,3 +151,65 @@ def test_one_hot_helper():
         one_hot(labels, 4, smoothing=1.0)
     with pytest.raises(ValueError, match="num_classes must be an int >= 1"):
         one_hot(labels, 0)
+
+
+# ------------------------------------------------------------------------------------------
+# One convention: every method is a torchvision v2 transform
+# ------------------------------------------------------------------------------------------
+
+
+def _gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_every_method_is_a_v2_transform_with_one_convention(name):
+    from torchvision.transforms import v2
+
+    aug = build(name, num_classes=5)
+    assert isinstance(aug, v2.Transform)
+    clips = make_video_batch(4, 8, 3, 16, 16)
+    # make_params (torchvision's hook) draws exactly what draw_params draws for the videos.
+    hooked = aug.make_params([clips], _gen(3))
+    drawn = aug.draw_params(clips.shape, generator=_gen(3))
+    assert torch.equal(aug.transform(clips, hooked), aug.transform(clips, drawn))
+    for old in ("sample_params", "sample"):
+        assert not hasattr(aug, old), old
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_every_method_composes_on_a_video_batch_with_labels(name):
+    """``v2.Compose([RandAugmentT, method])`` on ``(tv_tensors.Video, labels)``, as v2.CutMix."""
+    from torchvision import tv_tensors
+    from torchvision.transforms import v2
+
+    aug = build(name, num_classes=5)
+    rand_aug_t = A.RandAugmentT(num_ops=2, magnitude=9, mode="mix")
+    pipeline = v2.Compose([rand_aug_t, aug])
+    clips = make_video_batch(4, 8, 3, 16, 16)
+    labels = torch.tensor([4, 0, 1, 1])
+    torch.manual_seed(7)  # inside Compose the draws come from torch's default generator
+    out, targets = pipeline(tv_tensors.Video(clips), labels)
+    assert isinstance(out, tv_tensors.Video) and out.shape == clips.shape
+    torch.manual_seed(7)
+    ref_clips, ref_targets = aug(rand_aug_t(clips), labels)
+    assert type(ref_clips) is torch.Tensor
+    assert torch.equal(out.as_subclass(torch.Tensor), ref_clips)
+    assert torch.equal(targets, ref_targets)
+    if name in MIXING_METHODS:
+        assert targets.shape == (4, 5)
+    else:
+        assert targets is labels
+
+
+@pytest.mark.parametrize("name", MIXING_METHODS)
+def test_mixing_finds_labels_in_a_dict_sample(name):
+    aug = build(name, num_classes=5)
+    clips = make_video_batch(4, 8, 3, 16, 16)
+    labels = torch.tensor([4, 0, 1, 1])
+    out = aug({"video": clips, "labels": labels, "id": "x"}, generator=_gen(2))
+    ref_clips, ref_targets = aug(clips, labels, generator=_gen(2))
+    assert out["id"] == "x"
+    assert torch.equal(out["video"], ref_clips) and torch.equal(out["labels"], ref_targets)
+    with pytest.raises(ValueError, match=r"mixing needs the labels: call aug\(clips, labels\)"):
+        aug(clips, generator=_gen(2))

@@ -9,6 +9,8 @@ draw.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 from conftest import make_video_batch
@@ -199,42 +201,46 @@ def test_mix_params_that_do_not_fit_the_clips():
     labels = torch.tensor([0, 1, 2, 0])
     aug = CutMix(num_classes=K)
     with pytest.raises(ValueError, match=r"params\.perm has shape \(2,\) but clips of shape"):
-        aug.apply(clips, labels, aug.sample_params((2, 8, 3, 16, 16), generator=gen(0)))
+        aug.transform(clips, aug.draw_params((2, 8, 3, 16, 16), generator=gen(0)))
     with pytest.raises(ValueError, match=r"params\.weight_out has shape \(4, 4\)"):
-        aug.apply(clips, labels, aug.sample_params((4, 4, 3, 16, 16), generator=gen(0)))
-    good = aug.sample_params(clips.shape, generator=gen(0))
-    bad_perm = type(good)(**{**vars(good), "perm": torch.tensor([0, 1, 2, 4])})
+        aug.transform(clips, aug.draw_params((4, 4, 3, 16, 16), generator=gen(0)))
+    good = aug.draw_params(clips.shape, generator=gen(0))
+    bad_perm = dataclasses.replace(good, perm=torch.tensor([0, 1, 2, 4]))
     with pytest.raises(ValueError, match=r"params\.perm must hold clip indices in \[0, 4\)"):
-        aug.apply(clips, labels, bad_perm)
+        aug.transform(clips, bad_perm)
     with pytest.raises(ValueError, match=r"params must be MixParams.*got EraseParams"):
-        aug.apply(clips, labels, EraseParams(box=torch.zeros(4, 6), erased=torch.ones(4)))
+        aug.transform(clips, EraseParams(box=torch.zeros(4, 6), erased=torch.ones(4)))
+    with pytest.raises(ValueError, match=r"labels have batch size 4 but params are for 2 clips"):
+        aug.transform(labels, aug.draw_params((2, 8, 3, 16, 16), generator=gen(0)))
+    with pytest.raises(ValueError, match=r"params must be MixParams.*got EraseParams"):
+        aug.transform(labels, EraseParams(box=torch.zeros(4, 6), erased=torch.ones(4)))
 
 
 def test_erase_params_that_do_not_fit_the_clips():
     clips = make_video_batch(4, 8, 3, 16, 16)
     aug = FrameCutOut()
     with pytest.raises(ValueError, match=r"box must have shape \(4, 6\).*got \(2, 6\)"):
-        aug.apply(clips, None, aug.sample_params((2, 8, 3, 16, 16), generator=gen(0)))
-    mix = MixUp(num_classes=K).sample_params(clips.shape, generator=gen(0))
+        aug.transform(clips, aug.draw_params((2, 8, 3, 16, 16), generator=gen(0)))
+    mix = MixUp(num_classes=K).draw_params(clips.shape, generator=gen(0))
     with pytest.raises(ValueError, match=r"params must be EraseParams.*got MixParams"):
-        aug.apply(clips, None, mix)
+        aug.transform(clips, mix)
 
 
 def test_randaugment_params_that_do_not_fit_the_clips():
     clips = make_video_batch(4, 8, 3, 16, 16)
     aug = RandAugmentT()
     with pytest.raises(ValueError, match=r"the video needs \(4, N\) and \(4, N, 8\)"):
-        aug.apply(clips, aug.sample_params(2, 8, generator=gen(0)))
+        aug.transform(clips, aug.draw_params((2, 8, 3, 16, 16), generator=gen(0)))
     with pytest.raises(ValueError, match=r"the video needs \(4, N\) and \(4, N, 8\)"):
-        aug.apply(clips, aug.sample_params(4, 6, generator=gen(0)))
-    params = aug.sample_params(4, 8, generator=gen(0))
-    other = RandAugmentT(ops=["Identity", "Rotate"]).sample_params(4, 8, generator=gen(0))
+        aug.transform(clips, aug.draw_params((4, 6, 3, 16, 16), generator=gen(0)))
+    params = aug.draw_params((4, 8, 3, 16, 16), generator=gen(0))
+    other = RandAugmentT(ops=["Identity", "Rotate"]).draw_params((4, 8, 3, 16, 16), generator=gen(0))
     mixed = type(params)(**{**vars(params), "ops": other.ops})
     if int(params.op_ids.max()) >= len(other.ops):
         with pytest.raises(ValueError, match=r"params\.op_ids must index params\.ops \(0\.\.1\)"):
-            aug.apply(clips, mixed)
+            aug.transform(clips, mixed)
     with pytest.raises(ValueError, match=r"params must be RandAugmentTParams.*got dict"):
-        aug.apply(clips, {"params": params})
+        aug.transform(clips, {"params": params})
 
 
 # ------------------------------------------------------------------------------------------

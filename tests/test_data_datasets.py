@@ -78,7 +78,7 @@ class TestItems:
             hflip_p=0.0, output="uint8",
         )  # fmt: skip
         idx = 2
-        params = ds.train_spec.sample(
+        params = ds.train_spec.draw_params(
             *(lambda i: (i.num_frames, i.height, i.width))(probe(data.video_root / ds.videos[idx])),
             generator=ds.generator(idx),
         )
@@ -140,7 +140,7 @@ class TestItems:
         assert calls == [(torch.uint8, (8, 3, 32, 32), True)]
         base = plain[4][0]
         g = ds.generator(4)
-        ds.train_spec.sample(
+        ds.train_spec.draw_params(
             *(lambda i: (i.num_frames, i.height, i.width))(probe(data.video_root / ds.videos[4])),
             generator=g,
         )

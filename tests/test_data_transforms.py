@@ -95,10 +95,10 @@ class TestSpecs:
     def test_train_spec_draws(self):
         spec = TrainClipSpec(clip_len=8, crop_size=16, scale_range=(16, 24), hflip_p=0.5)
         a = [
-            spec.sample(50, 30, 40, generator=torch.Generator().manual_seed(s)) for s in range(500)
+            spec.draw_params(50, 30, 40, generator=torch.Generator().manual_seed(s)) for s in range(500)
         ]
         b = [
-            spec.sample(50, 30, 40, generator=torch.Generator().manual_seed(s)) for s in range(500)
+            spec.draw_params(50, 30, 40, generator=torch.Generator().manual_seed(s)) for s in range(500)
         ]
         assert a == b
         shorts = {min(p.out_height, p.out_width) for p in a}
@@ -107,7 +107,7 @@ class TestSpecs:
         assert all(p.indices == tuple(range(p.indices[0], p.indices[0] + 8)) for p in a)
         assert all(0 <= p.top <= p.out_height - 16 and 0 <= p.left <= p.out_width - 16 for p in a)
         assert 0.35 < np.mean([p.flip for p in a]) < 0.65
-        short = spec.sample(5, 30, 40, generator=torch.Generator().manual_seed(0))
+        short = spec.draw_params(5, 30, 40, generator=torch.Generator().manual_seed(0))
         assert short.indices == (0, 1, 2, 3, 4, 0, 1, 2)
 
     def test_spec_validation(self):

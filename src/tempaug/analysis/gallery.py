@@ -193,7 +193,7 @@ def ramp_params(op: str, sign: float, magnitude: float, num_frames: int):
     from 0 at the first frame to ``magnitude`` at the last (Sec. 3.1, Fig. 2: M1 = 0, M2 = M).
 
     Returns:
-        :class:`~tempaug.augment.randaugment_t.RandAugmentTParams` for ``RandAugmentT.apply``.
+        :class:`~tempaug.augment.randaugment_t.RandAugmentTParams` for ``RandAugmentT.transform``.
     """
     from tempaug.augment.randaugment_t import RandAugmentTParams
 
@@ -249,9 +249,9 @@ def fig4_rows(
             rows[f"{method}"] = build(method, **kwargs)(clips, generator=gen)[0]
             continue
         aug = build(method, num_classes=2, **kwargs)
-        p = aug.sample_params(clips.shape, generator=gen)
+        p = aug.draw_params(clips.shape, generator=gen)
         p = dataclasses.replace(p, perm=torch.tensor([1, 0]))  # paste / blend B into A
-        out, target = aug.apply(clips, labels, p)
+        out, target = aug.transform(clips, p), aug.transform(labels, p)
         a_w, b_w = target[0].tolist()
         if abs(a_w + b_w - 1) > 1e-6:
             raise AssertionError(f"{key}: target weights {a_w} + {b_w} do not sum to 1")

@@ -10,8 +10,10 @@ so the same object works on a single clip ``(T, C, H, W)`` in a data-loader work
 ``(B, T, C, H, W)`` on the GPU. uint8 ``[0, 255]`` and floating clips are accepted. Labels are
 never changed.
 
-Randomness follows the torchvision v2 ``make_params``/``transform`` split: ``sample_params``
-draws the regions on a CPU generator, ``apply`` is deterministic, ``__call__`` composes them.
+Every class is a ``torchvision.transforms.v2.Transform`` (:mod:`tempaug.augment._transform`):
+``draw_params(shape, generator=...)`` draws the regions on a CPU generator, ``transform(clips,
+params)`` is deterministic, ``aug(clips, generator=g)`` does both; other inputs of a sample
+(labels, metadata) pass through unchanged.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from ._masks import (
     stack_box,
 )
 from ._random import bernoulli, check_generator, check_probability
+from ._transform import VideoTransform, rewrap, unwrap
 
 __all__ = ["CubeCutOut", "CutOut", "EraseParams", "FrameCutOut", "erase"]
 
@@ -128,13 +131,14 @@ def _check_pair(size: Any, name: str) -> tuple[Size, Size]:
     return size, size
 
 
-class _Erase:
+class _Erase(VideoTransform):
     """Shared machinery of the deleting family; subclasses say which axes are cut."""
 
     _temporal: bool = False
     _spatial: bool = False
 
     def __init__(self, *, fill: float = 0.0, p: float = 1.0) -> None:
+        super().__init__()
         if isinstance(fill, bool) or not isinstance(fill, int | float) or not math.isfinite(fill):
             raise ValueError(f"fill must be a finite number, got {fill!r}")
         self.fill = float(fill)
@@ -143,7 +147,7 @@ class _Erase:
         self.size: tuple[Size, Size]
         self.length: Size
 
-    def sample_params(
+    def draw_params(
         self, shape: torch.Size | tuple[int, ...], *, generator: torch.Generator | None = None
     ) -> EraseParams:
         """Draw one region per clip for clips of ``shape`` ``(..., T, C, H, W)``.
@@ -181,55 +185,35 @@ class _Erase:
         box = stack_box(t, y, x).masked_fill(~erased.unsqueeze(-1), 0)
         return EraseParams(box=box.reshape(*lead, 6), erased=erased.reshape(lead))
 
-    def apply(
-        self, clips: torch.Tensor, labels: Any, params: EraseParams
-    ) -> torch.Tensor | tuple[torch.Tensor, Any]:
+    def check_videos(self, videos: list[torch.Tensor]) -> None:
+        """Shape, dtype and ``fill`` checks, before anything is drawn."""
+        for video in videos:
+            _check_clips(video)
+            _check_fill(self.fill, video.dtype)
+
+    def transform(self, inpt: Any, params: EraseParams) -> Any:
         """Delete the regions in ``params`` (deterministic).
 
         Args:
-            clips: ``(..., T, C, H, W)`` uint8 or floating.
-            labels: anything (returned unchanged), or ``None``.
-            params: from ``sample_params(clips.shape)``.
+            inpt: clips ``(..., T, C, H, W)`` uint8 or floating (a ``tv_tensors.Video`` stays
+                one).
+            params: from ``draw_params(clips.shape)``.
 
         Returns:
-            The new clips if ``labels`` is ``None``, else ``(clips, labels)``.
+            The new clips (same shape, dtype and device); ``inpt`` is not modified.
         """
         if not isinstance(params, EraseParams):
             raise ValueError(
-                f"params must be EraseParams (from sample_params), got {type(params).__name__}"
+                f"params must be EraseParams (from draw_params), got {type(params).__name__}"
             )
-        out = erase(clips, params.box, self.fill)
-        return out if labels is None else (out, labels)
+        return rewrap(erase(unwrap(inpt), params.box, self.fill), like=inpt)
 
-    def __call__(
-        self,
-        clips: torch.Tensor,
-        labels: Any = None,
-        *,
-        generator: torch.Generator | None = None,
-    ) -> torch.Tensor | tuple[torch.Tensor, Any]:
-        """Sample regions and delete them: ``aug(clips)`` or ``aug(clips, labels)``.
-
-        Args:
-            clips: ``(..., T, C, H, W)`` uint8 ``[0, 255]`` or floating; leading dims are batch
-                dims, each clip gets its own region.
-            labels: returned unchanged (any form), or ``None`` to get only the clips back.
-            generator: optional CPU ``torch.Generator``.
-
-        Returns:
-            New clips (same shape, dtype, device), or ``(clips, labels)`` when labels are given.
-        """
-        clips = _check_clips(clips)
-        _check_fill(self.fill, clips.dtype)  # before anything is drawn
-        params = self.sample_params(clips.shape, generator=generator)
-        return self.apply(clips, labels, params)
+    def extra_repr(self) -> str:
+        """The constructor arguments, as the repr shows them."""
+        return ", ".join(f"{k}={v!r}" for k, v in self._repr_args().items())
 
     def _repr_args(self) -> dict[str, Any]:
         return {"fill": self.fill, "p": self.p}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self._repr_args().items())
-        return f"{type(self).__name__}({args})"
 
 
 class CutOut(_Erase):

@@ -26,12 +26,15 @@ Pairing is ``randperm`` drawn from the generator, as in the authors' ``mix_regul
 clip may be paired with itself (then it is unchanged and its target is its own label). With
 ``B == 1`` every method is therefore the identity on the pixels and returns one-hot targets.
 
-Parameters are drawn by ``sample_params`` on a CPU generator (CPU tensors, float64 weights
-rounded to float32 so they are exactly representable in float32 clips) and applied by
-``apply``, which moves them to the clips' device in one pinned, non-blocking copy (no host
-sync on CUDA; ``_device.to_device``): the same generator state gives the same
-parameters for CPU and CUDA clips (bit-identical outputs for the cut family; the blends agree up to
-float rounding). ``__call__`` composes the two. Inputs are never modified.
+Every class is a ``torchvision.transforms.v2.Transform`` used like ``v2.CutMix``:
+``clips, targets = aug(clips, labels, generator=g)`` (also inside ``v2.Compose``, on plain
+tensors or ``tv_tensors.Video``). Parameters are drawn by ``draw_params(shape, generator=...)``
+on a CPU generator (CPU tensors, float64 weights rounded to float32 so they are exactly
+representable in float32 clips) and applied by ``transform(clips, params)`` and
+``transform(labels, params)``, which move them to the input's device in one pinned,
+non-blocking copy (no host sync on CUDA; ``_device.to_device``): the same generator state gives
+the same parameters for CPU and CUDA clips (bit-identical outputs for the cut family; the blends
+agree up to float rounding). Inputs are never modified.
 
 Defaults: ``p=1`` and ``alpha=1`` (the authors' ``--prob_mix`` and ``--mix_beta`` defaults,
 and torchvision's). The paper's experiments pass other values explicitly: Table 4 uses
@@ -44,6 +47,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import torch
+from torch.utils._pytree import tree_flatten, tree_unflatten
 
 from ._checks import check_layout
 from ._device import to_device
@@ -65,6 +69,7 @@ from ._random import (
     check_probability,
     uniform,
 )
+from ._transform import VideoTransform, rewrap, unwrap
 
 __all__ = [
     "CubeCutMix",
@@ -90,7 +95,9 @@ Region = Literal["spatial", "temporal", "cube"]
 class MixParams:
     """Sampled parameters of a mixing augmentation for a batch ``(B, T, C, H, W)``.
 
-    All tensors are on the CPU. Pixel ``(t, y, x)`` of output clip ``i`` is
+    All tensors are on the CPU; treat them as read-only (their device copies are cached, so
+    that the clips' and the labels' ``transform`` share one transfer; use
+    ``dataclasses.replace`` for changed parameters). Pixel ``(t, y, x)`` of output clip ``i`` is
     ``w * x_i + (1 - w) * x_perm[i]`` with ``w = weight_in[i]`` inside ``box[i]`` and
     ``w = weight_out[i, t]`` outside it.
 
@@ -110,6 +117,30 @@ class MixParams:
     box: torch.Tensor
     weight_in: torch.Tensor
     weight_out: torch.Tensor
+
+    def __post_init__(self) -> None:
+        # The fields moved to a device, once per device (see ``_on_device``); not a field.
+        object.__setattr__(self, "_moved", {})
+
+
+def _on_device(params: MixParams, device: torch.device) -> tuple[torch.Tensor, ...]:
+    """``(perm, lam, box, weight_in, weight_out)`` of ``params`` on ``device``.
+
+    Moved in one pinned, non-blocking copy (no host sync on CUDA; ``_device.to_device``) the
+    first time, then reused: ``transform(clips, params)`` and ``transform(labels, params)`` of
+    one step share a single transfer.
+    """
+    moved: dict[torch.device, tuple[torch.Tensor, ...]] = params._moved  # type: ignore[attr-defined]
+    if device not in moved:
+        moved[device] = to_device(
+            params.perm,
+            params.lam,
+            params.box,
+            params.weight_in,
+            params.weight_out,
+            device=device,
+        )
+    return moved[device]
 
 
 # --------------------------------------------------------------------------------------------
@@ -333,7 +364,25 @@ def _as_float32_exact(weight: torch.Tensor) -> torch.Tensor:
 # --------------------------------------------------------------------------------------------
 
 
-class _Mix:
+def _find_labels(sample: Any) -> Any:
+    """The labels of a sample, as torchvision's default ``labels_getter`` finds them.
+
+    The second entry of a ``(videos, labels, ...)`` tuple or list, or the value of the first key
+    of a dict named ``labels`` / ``label`` (any case).
+    """
+    if isinstance(sample, tuple | list) and len(sample) >= 2:
+        return sample[1]
+    if isinstance(sample, dict):
+        for key in sample:
+            if isinstance(key, str) and key.lower() in ("labels", "label"):
+                return sample[key]
+    raise ValueError(
+        "mixing needs the labels: call aug(clips, labels) or pass a dict with a 'labels' key, "
+        f"got a sample of type {type(sample).__name__}"
+    )
+
+
+class _Mix(VideoTransform):
     """Shared machinery: validation, gate, pairing, batch/elem expansion, labels."""
 
     _kernel: ClassVar[Literal["cut", "blend", "cut_blend"]]
@@ -347,6 +396,7 @@ class _Mix:
         mode: Mode = "batch",
         label_smoothing: float = 0.0,
     ) -> None:
+        super().__init__()
         self.num_classes = check_num_classes(num_classes)
         self.alpha = check_positive(alpha, "alpha")
         self.p = check_probability(p, "p")
@@ -365,7 +415,7 @@ class _Mix:
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         raise NotImplementedError
 
-    def sample_params(
+    def draw_params(
         self, shape: torch.Size | tuple[int, ...], *, generator: torch.Generator | None = None
     ) -> MixParams:
         """Draw the mixing parameters for a batch of ``shape`` ``(B, T, C, H, W)``.
@@ -406,10 +456,7 @@ class _Mix:
         )
 
     def _check_params(self, clips: torch.Tensor, params: MixParams) -> None:
-        if not isinstance(params, MixParams):
-            raise ValueError(
-                f"params must be MixParams (from sample_params), got {type(params).__name__}"
-            )
+        self._check_params_type(params)
         batch, frames = clips.shape[:2]
         expected = {
             "perm": (batch,),
@@ -424,11 +471,11 @@ class _Mix:
             if got != want:
                 raise ValueError(
                     f"params.{name} has shape {got} but clips of shape {tuple(clips.shape)} need "
-                    f"{want}; sample the params with sample_params(clips.shape)"
+                    f"{want}; draw the params with draw_params(clips.shape)"
                 )
         fields = (params.perm, params.lam, params.mixed, params.box, params.weight_in)
         if any(t.device.type != "cpu" for t in (*fields, params.weight_out)):
-            raise ValueError("params must hold CPU tensors (as sample_params returns them)")
+            raise ValueError("params must hold CPU tensors (as draw_params returns them)")
         if params.perm.dtype != torch.int64 or params.box.dtype != torch.int64:
             raise ValueError(
                 f"params.perm and params.box must be int64, got {params.perm.dtype} and "
@@ -440,46 +487,44 @@ class _Mix:
                 f"got {params.perm.tolist()}"
             )
 
-    def apply(
-        self, clips: torch.Tensor, labels: torch.Tensor, params: MixParams
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mix ``clips`` and their labels with fixed ``params`` (deterministic).
+    @staticmethod
+    def _check_params_type(params: Any) -> None:
+        if not isinstance(params, MixParams):
+            raise ValueError(
+                f"params must be MixParams (from draw_params), got {type(params).__name__}"
+            )
+
+    def check_videos(self, videos: list[torch.Tensor]) -> None:
+        """Shape and dtype checks, before anything is drawn."""
+        for video in videos:
+            _check_batch(video, floating=self._kernel != "cut")
+
+    def transform(self, inpt: Any, params: MixParams) -> Any:
+        """Mix clips, or their labels, with fixed ``params`` (deterministic).
 
         Args:
-            clips: ``(B, T, C, H, W)`` floating (uint8 also accepted by the pure cut family).
-            labels: class indices ``(B,)`` or probabilities ``(B, K)``.
-            params: from ``sample_params(clips.shape)``.
+            inpt: clips ``(B, T, C, H, W)`` floating (uint8 also accepted by the pure cut family;
+                a ``tv_tensors.Video`` stays one), or their labels: class indices ``(B,)`` or
+                probabilities ``(B, K)``.
+            params: from ``draw_params(clips.shape)``.
 
         Returns:
-            ``(clips_out, targets)``: mixed clips (a new tensor of the same shape, dtype and
-            device, also when no clip is mixed) and ``(B, K)`` float targets on the labels'
-            device, ``targets[i] = lam[i] * y[i] + (1 - lam[i]) * y[perm[i]]``.
+            For clips: the mixed clips (a new tensor of the same shape, dtype and device, also
+            when no clip is mixed). For labels: ``(B, K)`` float targets on the labels' device,
+            ``targets[i] = lam[i] * y[i] + (1 - lam[i]) * y[perm[i]]``.
 
         Raises:
             ValueError: bad clips, labels or params.
         """
-        clips = _check_batch(clips, floating=self._kernel != "cut")
+        if isinstance(inpt, torch.Tensor) and inpt.ndim in (1, 2):
+            return self._mix_labels(inpt, params)
+        clips = _check_batch(unwrap(inpt), floating=self._kernel != "cut")
         self._check_params(clips, params)
-        targets = as_targets(
-            labels, self.num_classes, clips.shape[0], smoothing=self.label_smoothing
-        )
         if not bool(params.mixed.any()):
-            return clips.clone(), mix_targets(targets, params.perm, params.lam)
+            return rewrap(clips.clone(), like=inpt)
         region = _shared_region(params.box)
         w_shared = _shared_weight(params.weight_in) if region is not None else None
-        # One pinned, non-blocking transfer of every parameter (no host sync on CUDA).
-        perm, lam, box, w_in, w_out = to_device(
-            params.perm,
-            params.lam,
-            params.box,
-            params.weight_in,
-            params.weight_out,
-            device=clips.device,
-        )
-        if targets.device == clips.device:
-            targets = mix_targets(targets, perm, lam)
-        else:
-            targets = mix_targets(targets, params.perm, params.lam)
+        perm, _, box, w_in, w_out = _on_device(params, clips.device)
         if self._kernel == "cut":
             out = _cut_paste(clips, perm, box, region)
         elif self._kernel == "blend":
@@ -488,30 +533,59 @@ class _Mix:
             out = _cut_blend(
                 clips, perm, box, w_in, w_out, region if w_shared is not None else None, w_shared
             )
-        return out, targets
+        return rewrap(out, like=inpt)
 
-    def __call__(
-        self,
-        clips: torch.Tensor,
-        labels: torch.Tensor,
-        *,
-        generator: torch.Generator | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Sample parameters and mix: ``clips_out, targets = aug(clips, labels)``.
+    def _mix_labels(self, labels: torch.Tensor, params: MixParams) -> torch.Tensor:
+        """``(B, K)`` targets of ``labels`` mixed as the clips are (``lam``, ``perm``)."""
+        self._check_params_type(params)
+        batch = params.perm.shape[0]
+        if labels.shape[0] != batch:
+            raise ValueError(
+                f"labels have batch size {labels.shape[0]} but params are for {batch} clips; "
+                "draw the params with draw_params(clips.shape)"
+            )
+        targets = as_targets(labels, self.num_classes, batch, smoothing=self.label_smoothing)
+        if targets.device.type == "cpu" or not bool(params.mixed.any()):
+            return mix_targets(targets, params.perm, params.lam)
+        perm, lam = _on_device(params, targets.device)[:2]
+        return mix_targets(targets, perm, lam)
 
-        Args:
-            clips: ``(B, T, C, H, W)`` float (full-rate clips, before any SlowFast pathway split).
-            labels: class indices ``(B,)`` or probabilities ``(B, K)``.
-            generator: optional CPU ``torch.Generator``.
+    def forward(self, *inputs: Any, generator: torch.Generator | None = None) -> Any:
+        """Draw parameters and mix: ``clips_out, targets = aug(clips, labels, generator=g)``.
+
+        As ``torchvision.transforms.v2.CutMix``: the sample holds the clips ``(B, T, C, H, W)``
+        (full-rate clips, before any SlowFast pathway split) and their labels (the second entry,
+        or a ``"labels"`` key), class indices ``(B,)`` or probabilities ``(B, K)``; other entries
+        pass through. The clips and the labels are checked before anything is drawn (the same
+        error on every seed).
 
         Returns:
-            ``(clips_out, targets)`` as in :meth:`apply`.
+            The sample with mixed clips and ``(B, K)`` float targets, as in :meth:`transform`.
         """
-        clips = _check_batch(clips, floating=self._kernel != "cut")
-        # Labels are checked before anything is drawn: the same error on every seed.
+        sample = inputs if len(inputs) > 1 else inputs[0]
+        flat_inputs, spec = tree_flatten(sample)
+        self.check_inputs(flat_inputs)
+        labels = _find_labels(sample)
+        needs = self._needs_transform_list(flat_inputs)
+        videos = [
+            inpt
+            for inpt, need in zip(flat_inputs, needs, strict=True)
+            if need and inpt is not labels
+        ]
+        if not videos:
+            raise ValueError(f"{type(self).__name__} found no clips in the sample")
+        clips = _check_batch(unwrap(videos[0]), floating=self._kernel != "cut")
         check_labels(labels, self.num_classes, clips.shape[0])
-        params = self.sample_params(clips.shape, generator=generator)
-        return self.apply(clips, labels, params)
+        params = self.make_params(videos, generator)
+        flat_outputs = [
+            self.transform(inpt, params) if (need or inpt is labels) else inpt
+            for inpt, need in zip(flat_inputs, needs, strict=True)
+        ]
+        return tree_unflatten(flat_outputs, spec)
+
+    def extra_repr(self) -> str:
+        """The constructor arguments, as the repr shows them."""
+        return ", ".join(f"{k}={v!r}" for k, v in self._repr_args().items())
 
     def _repr_args(self) -> dict[str, Any]:
         return {
@@ -521,10 +595,6 @@ class _Mix:
             "mode": self.mode,
             "label_smoothing": self.label_smoothing,
         }
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self._repr_args().items())
-        return f"{type(self).__name__}({args})"
 
 
 _COMMON_ARGS = """

@@ -22,8 +22,10 @@ operation; we follow torchvision's ``RandAugment`` semantics (operations, ranges
 interpolation) so results compare with the standard definition. ``mode="spatial"`` equals
 ``torchvision.transforms.v2.RandAugment`` given the same ops, magnitude and signs.
 
-Randomness follows the torchvision v2 ``make_params``/``transform`` split: :meth:`sample_params`
-draws everything on a CPU ``torch.Generator``; :meth:`apply` is deterministic.
+Randomness follows the package's one convention (:mod:`tempaug.augment._transform`):
+:meth:`~RandAugmentT.draw_params` draws everything on a CPU ``torch.Generator``, ``make_params``
+(torchvision's hook) calls it for a sample's videos, :meth:`~RandAugmentT.transform` is
+deterministic, and ``aug(video, generator=g)`` does both.
 """
 
 from __future__ import annotations
@@ -34,18 +36,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import PIL.Image
 import torch
-from torch.utils._pytree import tree_flatten, tree_unflatten
-from torchvision import tv_tensors
-from torchvision.transforms.v2 import Transform
-from torchvision.transforms.v2.functional import is_pure_tensor
 
 from . import functional as F
 from ._checks import check_fill_range, check_layout, check_unit_range
 from ._device import to_device
 from ._ops_table import OP_NAMES, OPS, magnitude_to_value
 from ._random import check_generator
+from ._transform import VideoTransform, rewrap, unwrap
 
 __all__ = ["MODES", "RandAugmentT", "RandAugmentTParams"]
 
@@ -85,11 +83,7 @@ def _is_real(x: Any) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
-def _is_video(x: Any) -> bool:
-    return isinstance(x, tv_tensors.Video) or is_pure_tensor(x)
-
-
-class RandAugmentT(Transform):
+class RandAugmentT(VideoTransform):
     """RandAugment-T (paper Section 3.1, Fig. 2; Table 2 modes), a torchvision v2 transform.
 
     Works on a clip ``(T, C, H, W)`` or a batch ``(B, T, C, H, W)`` (any leading dims), uint8
@@ -161,31 +155,38 @@ class RandAugmentT(Transform):
         self.fill = fill if _is_real(fill) else tuple(fill)
 
     # ------------------------------------------------------------------------------------------
-    # make_params
+    # draw_params
     # ------------------------------------------------------------------------------------------
 
-    def sample_params(
-        self, num_clips: int, num_frames: int, *, generator: torch.Generator | None = None
+    def draw_params(
+        self, shape: torch.Size | tuple[int, ...], *, generator: torch.Generator | None = None
     ) -> RandAugmentTParams:
-        """Draw ops, end magnitudes and signs for ``num_clips`` clips of ``num_frames`` frames.
+        """Draw ops, end magnitudes and signs for videos of ``shape`` ``(..., T, C, H, W)``.
+
+        The leading dims hold ``B = prod(shape[:-4])`` clips (``B = 1`` for one clip
+        ``(T, C, H, W)``); only ``B`` and ``T`` matter.
 
         Args:
-            num_clips: ``B >= 1``.
-            num_frames: ``T >= 1``.
+            shape: the videos' shape, at least 4 dims, with ``B >= 1`` and ``T >= 1``.
             generator: optional CPU ``torch.Generator``; the same state gives the same params.
 
         Returns:
             :class:`RandAugmentTParams` with CPU tensors.
 
         Raises:
-            ValueError: ``num_clips``/``num_frames`` not positive integers, or a non-CPU
-                generator.
+            ValueError: ``shape`` not a shape of at least one clip of at least one frame, or a
+                non-CPU generator.
         """
-        for name, value in (("num_clips", num_clips), ("num_frames", num_frames)):
-            if not _is_int(value) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if isinstance(shape, torch.Tensor) or not all(_is_int(s) for s in shape):
+            raise ValueError(f"shape must be a sequence of integers, got {shape!r}")
+        shape = tuple(int(s) for s in shape)
+        if len(shape) < 4 or math.prod(shape[:-4]) < 1 or shape[-4] < 1:
+            raise ValueError(
+                "shape must be (..., T, C, H, W) of at least one clip with T >= 1, "
+                f"got {shape}"
+            )
         g = check_generator(generator)
-        b, n, t = int(num_clips), self.num_ops, int(num_frames)
+        b, n, t = math.prod(shape[:-4]), self.num_ops, shape[-4]
         f64 = torch.float64
         op_ids = torch.randint(0, len(self.ops), (b, n), generator=g)
         u_sign = torch.rand(b, n, generator=g, dtype=f64)
@@ -229,26 +230,29 @@ class RandAugmentT(Transform):
     # transform
     # ------------------------------------------------------------------------------------------
 
-    def apply(self, video: torch.Tensor, params: RandAugmentTParams) -> torch.Tensor:
-        """Apply sampled parameters (deterministic).
+    def transform(self, inpt: Any, params: RandAugmentTParams) -> Any:
+        """Apply drawn parameters (deterministic).
 
         Args:
-            video: ``(..., T, C, H, W)`` uint8 or float tensor (or ``tv_tensors.Video``) whose
-                leading dims hold ``B`` clips (``B = 1`` for a single clip).
-            params: from :meth:`sample_params` (or built by hand) for ``B`` clips of ``T`` frames.
+            inpt: ``(..., T, C, H, W)`` uint8 or float tensor (or ``tv_tensors.Video``, which
+                stays one) whose leading dims hold ``B`` clips (``B = 1`` for a single clip).
+            params: from :meth:`draw_params` (or built by hand) for ``B`` clips of ``T`` frames.
 
         Returns:
-            A new plain tensor like ``video`` (shape, dtype, device); the input is not modified.
+            A new tensor like ``inpt`` (kind, shape, dtype, device); the input is not modified.
 
         Raises:
             ValueError: a bad video shape/dtype/layout, float values outside ``[0, 1]`` (checked
                 on CPU videos; on a GPU it is the caller's contract, a check would be a host
                 sync), a ``fill`` the dtype cannot hold, or params that do not match the video.
         """
-        x = self._check_video(video)
+        return rewrap(self._transform(self._check_video(inpt), params), like=inpt)
+
+    def _transform(self, x: torch.Tensor, params: RandAugmentTParams) -> torch.Tensor:
+        """:meth:`transform` on a checked plain tensor."""
         if not isinstance(params, RandAugmentTParams):
             raise ValueError(
-                f"params must be RandAugmentTParams (from sample_params), got {type(params).__name__}"
+                f"params must be RandAugmentTParams (from draw_params), got {type(params).__name__}"
             )
         check_unit_range(x, "video")
         check_fill_range(self.fill, x.dtype)
@@ -269,7 +273,7 @@ class RandAugmentT(Transform):
         if unknown:
             raise ValueError(f"params.ops must be names from {list(OP_NAMES)}, got {unknown}")
         if params.op_ids.device.type != "cpu" or params.magnitudes.device.type != "cpu":
-            raise ValueError("params must hold CPU tensors (as sample_params returns them)")
+            raise ValueError("params must hold CPU tensors (as draw_params returns them)")
         if n > 0 and b > 0:
             low, high = int(params.op_ids.min()), int(params.op_ids.max())
             if low < 0 or high >= len(params.ops):
@@ -337,71 +341,14 @@ class RandAugmentT(Transform):
             raise ValueError(f"video dtype must be torch.uint8 or floating, got {video.dtype}")
         check_layout(video, "video")
         # Unwrap torchvision's Video only (other subclasses, e.g. a tracing one, stay).
-        return video.as_subclass(torch.Tensor) if isinstance(video, tv_tensors.TVTensor) else video
+        return unwrap(video)
 
-    # ------------------------------------------------------------------------------------------
-    # torchvision v2 protocol
-    # ------------------------------------------------------------------------------------------
+    _input_name = "video"
 
-    _transformed_types = (_is_video,)
-
-    def check_inputs(self, flat_inputs: list[Any]) -> None:
-        """Reject inputs whose geometry this transform would silently leave unchanged."""
-        unsupported = (
-            PIL.Image.Image,
-            tv_tensors.Image,
-            tv_tensors.BoundingBoxes,
-            tv_tensors.Mask,
-            tv_tensors.KeyPoints,
-        )
-        for inpt in flat_inputs:
-            if isinstance(inpt, unsupported):
-                raise ValueError(
-                    f"RandAugmentT transforms videos (tv_tensors.Video or plain tensors "
-                    f"(..., T, C, H, W)), got an input of type {type(inpt).__name__}"
-                )
-
-    def make_params(self, flat_inputs: list[Any]) -> dict[str, Any]:
-        """torchvision v2 hook: sample params for the videos in ``flat_inputs`` (global RNG)."""
-        return self._make_params(flat_inputs, None)
-
-    def _make_params(
-        self, flat_inputs: list[Any], generator: torch.Generator | None
-    ) -> dict[str, Any]:
-        videos = [self._check_video(v) for v in flat_inputs]
-        if not videos:
-            raise ValueError("RandAugmentT found no video in the sample")
-        first = videos[0]
-        for other in videos[1:]:
-            if other.shape[:-3] != first.shape[:-3] or other.shape[-2:] != first.shape[-2:]:
-                raise ValueError(
-                    "all videos in a sample must share (..., T) and (H, W) to share parameters, "
-                    f"got shapes {tuple(first.shape)} and {tuple(other.shape)}"
-                )
-        for video in videos:  # value checks before anything is drawn (same error on every seed)
+    def check_videos(self, videos: list[torch.Tensor]) -> None:
+        """Shape, dtype, value and ``fill`` checks, before anything is drawn."""
+        for video in videos:
+            self._check_video(video)
+        for video in videos:  # same error on every seed
             check_unit_range(video, "video")
             check_fill_range(self.fill, video.dtype)
-        num_clips = math.prod(first.shape[:-4])
-        params = self.sample_params(num_clips, first.shape[-4], generator=generator)
-        return {"params": params}
-
-    def transform(self, inpt: Any, params: dict[str, Any]) -> Any:
-        """torchvision v2 hook: apply ``params["params"]``; a ``tv_tensors.Video`` stays one."""
-        out = self.apply(inpt, params["params"])
-        if isinstance(inpt, tv_tensors.TVTensor):
-            return tv_tensors.wrap(out, like=inpt)
-        return out
-
-    def forward(self, *inputs: Any, generator: torch.Generator | None = None) -> Any:
-        """Transform a video, a batch, or a sample holding one; ``generator`` drives the draws."""
-        flat_inputs, spec = tree_flatten(inputs if len(inputs) > 1 else inputs[0])
-        self.check_inputs(flat_inputs)
-        needs = self._needs_transform_list(flat_inputs)
-        params = self._make_params(
-            [inpt for inpt, need in zip(flat_inputs, needs, strict=True) if need], generator
-        )
-        flat_outputs = [
-            self.transform(inpt, params) if need else inpt
-            for inpt, need in zip(flat_inputs, needs, strict=True)
-        ]
-        return tree_unflatten(flat_outputs, spec)

@@ -1,13 +1,15 @@
 """Name → augmentation registry for the deleting / cut-and-paste / blending family.
 
-``build(name, **kwargs)`` returns an object callable as
+``build(name, **kwargs)`` returns a ``torchvision.transforms.v2.Transform`` callable as
 ``aug(clips, labels, *, generator=None) -> (clips_out, labels_out)`` on clips
-``(B, T, C, H, W)``; every object also has ``sample_params(shape, *, generator=None)`` and
-``apply(clips, labels, params)`` (paper Section 3.2, Table 1).
+``(B, T, C, H, W)``; every one also has ``draw_params(shape, *, generator=None)``,
+``make_params(flat_inputs, generator=None)`` and ``transform(inpt, params)`` (paper Section 3.2,
+Table 1; :mod:`tempaug.augment._transform`).
 
-* mixing methods (``MIXING_METHODS``) need ``num_classes`` and return ``(B, K)`` float targets;
-* deleting methods (``DELETING_METHODS``) and ``"none"`` return the labels unchanged, and with
-  ``labels=None`` (or ``aug(clips)``) return only the clips.
+* mixing methods (``MIXING_METHODS``) need ``num_classes`` and return ``(B, K)`` float targets
+  (``transform(labels, params)`` mixes the labels with the parameters of the clips);
+* deleting methods (``DELETING_METHODS``) and ``"none"`` pass the labels through, and
+  ``aug(clips)`` returns only the clips.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import torch
 from ._checks import check_layout
 from ._labels import check_num_classes
 from ._random import check_generator
+from ._transform import VideoTransform, rewrap, unwrap
 from .deleting import CubeCutOut, CutOut, FrameCutOut
 from .mixing import (
     CubeCutMix,
@@ -60,11 +63,13 @@ class BatchAugmentation(Protocol):
         self, clips: torch.Tensor, labels: Any, *, generator: torch.Generator | None = None
     ) -> Any: ...
 
-    def sample_params(
+    def draw_params(
         self, shape: torch.Size | tuple[int, ...], *, generator: torch.Generator | None = None
     ) -> Any: ...
 
-    def apply(self, clips: torch.Tensor, labels: Any, params: Any) -> Any: ...
+    def make_params(self, flat_inputs: list[Any], generator: torch.Generator | None = None) -> Any: ...
+
+    def transform(self, inpt: Any, params: Any) -> Any: ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,45 +77,31 @@ class NoParams:
     """Parameters of :class:`NoAugment` (there are none)."""
 
 
-class NoAugment:
+class NoAugment(VideoTransform):
     """The ``"none"`` method: a copy of the clips and the labels as given (the baseline)."""
 
     def __init__(self) -> None:
-        pass
+        super().__init__()
 
-    def sample_params(
+    def draw_params(
         self, shape: torch.Size | tuple[int, ...], *, generator: torch.Generator | None = None
     ) -> NoParams:
         """Draw nothing (validates the generator for a uniform interface)."""
         check_generator(generator)
         return NoParams()
 
-    def apply(
-        self, clips: torch.Tensor, labels: Any, params: NoParams
-    ) -> torch.Tensor | tuple[torch.Tensor, Any]:
-        """A copy of ``clips`` (like every other method: a new tensor), ``labels`` as given."""
+    def check_videos(self, videos: list[torch.Tensor]) -> None:
+        """Layout check, before anything is drawn."""
+        for video in videos:
+            check_layout(video, "clips", strict=False)
+
+    def transform(self, inpt: Any, params: NoParams) -> Any:
+        """A copy of the clips (like every other method: a new tensor)."""
         if not isinstance(params, NoParams):
             raise ValueError(
-                f"params must be NoParams (from sample_params), got {type(params).__name__}"
+                f"params must be NoParams (from draw_params), got {type(params).__name__}"
             )
-        out = clips.clone()
-        return out if labels is None else (out, labels)
-
-    def __call__(
-        self,
-        clips: torch.Tensor,
-        labels: Any = None,
-        *,
-        generator: torch.Generator | None = None,
-    ) -> torch.Tensor | tuple[torch.Tensor, Any]:
-        """``aug(clips, labels) -> (clips, labels)``; ``aug(clips) -> clips``."""
-        if not isinstance(clips, torch.Tensor):
-            raise ValueError(f"clips must be a torch.Tensor, got {type(clips).__name__}")
-        check_layout(clips, "clips", strict=False)
-        return self.apply(clips, labels, self.sample_params(clips.shape, generator=generator))
-
-    def __repr__(self) -> str:
-        return "NoAugment()"
+        return rewrap(unwrap(inpt).clone(), like=inpt)
 
 
 _REGISTRY: dict[str, type] = {

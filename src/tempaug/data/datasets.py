@@ -415,7 +415,7 @@ class VideoClipDataset(Dataset):
         ``clip``: in eval mode, only that clip's crops (``None``: every view of the video).
         """
         if self.mode == "train":
-            p = self.train_spec.sample(info.num_frames, info.height, info.width, generator=g)
+            p = self.train_spec.draw_params(info.num_frames, info.height, info.width, generator=g)
             frames = read(p.indices, size=(p.out_height, p.out_width))
             out = crop_flip(frames, p.top, p.left, self.train_spec.crop_size, p.flip)
             return self._finish(self._apply_transform(out, g))

@@ -1,8 +1,11 @@
 """The paper's clip pipeline (Section 4.1): temporal sampling, scale jitter, crop, flip, normalize.
 
 Split in the torchvision v2 way: pure functional kernels (no randomness) and two small frozen
-"spec" classes that own the random draws (:meth:`TrainClipSpec.sample`) or the deterministic
-evaluation plan (:meth:`EvalClipSpec.plan`). Every random draw goes through a ``torch.Generator``.
+"spec" classes that own the random draws (:meth:`TrainClipSpec.draw_params`, named as the
+augmentations' ``draw_params``) or the deterministic evaluation plan (:meth:`EvalClipSpec.plan`).
+Every random draw goes through a ``torch.Generator``. The specs are not ``v2.Transform`` s: their
+parameters are drawn from a video's metadata *before* decoding (which frames, at which size), so
+only the clip is decoded; the kernels then crop and flip the decoded clip.
 
 Training (paper 4.1): ``clip_len`` = 64 consecutive frames (``frame_stride`` = 1) at a random start,
 videos shorter than the clip looped from their first frame; short side scaled to a random integer in
@@ -263,10 +266,10 @@ class TrainClipSpec:
         """Frames covered by one clip: ``(clip_len - 1) * frame_stride + 1``."""
         return (self.clip_len - 1) * self.frame_stride + 1
 
-    def sample(
+    def draw_params(
         self, num_frames: int, height: int, width: int, *, generator: torch.Generator | None = None
     ) -> TrainClipParams:
-        """Draw the clip's start, scale, crop and flip.
+        """Draw the clip's start, scale, crop and flip for a video of this size (its metadata).
 
         Draw order (4 draws, also for short videos): start, short side, crop top/left, flip.
         Videos shorter than :attr:`span` start at frame 0 and are looped.

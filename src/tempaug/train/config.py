@@ -626,7 +626,7 @@ def _validate_augmentations(cfg: TrainConfig) -> None:
     shape = (2, d.clip_len, 3, d.crop_size, d.crop_size)
     try:
         method = build(a.mix, num_classes=d.num_classes or 2, **a.mix_kwargs)
-        method.sample_params(shape, generator=torch.Generator().manual_seed(0))
+        method.draw_params(shape, generator=torch.Generator().manual_seed(0))
     except (TypeError, ValueError) as exc:
         raise ConfigError(
             f"aug.mix_kwargs {a.mix_kwargs!r} do not work for aug.mix={a.mix!r} on clips of "

@@ -49,12 +49,12 @@ def mix_pair(
 ) -> tuple[Tensor, float]:
     """Mix clip A with clip B (B pasted/blended into A) for a figure, with a visible share of both.
 
-    Draws ``mixer.sample_params`` for the batch ``[A, B]`` until the clip is mixed and its own
+    Draws ``mixer.draw_params`` for the batch ``[A, B]`` until the clip is mixed and its own
     fraction ``lam`` lies in ``lam_range`` (deterministic for a seeded ``generator``), forces the
-    pairing A <- B, and applies the mixer's pure ``apply``.
+    pairing A <- B, and applies the mixer's pure ``transform``.
 
     Args:
-        mixer: a :mod:`tempaug.augment` mixing object with ``sample_params`` / ``apply``.
+        mixer: a :mod:`tempaug.augment` mixing transform (``draw_params`` / ``transform``).
         clip_a: ``(T, C, H, W)`` float clip A.
         clip_b: ``(T, C, H, W)`` float clip B.
         generator: CPU ``torch.Generator``.
@@ -76,13 +76,12 @@ def mix_pair(
     if not 0.0 <= lo <= hi <= 1.0:
         raise ValueError(f"lam_range must satisfy 0 <= low <= high <= 1, got {lam_range}")
     pair = torch.stack([clip_a, clip_b])
-    labels = torch.tensor([0, 1])
     for _ in range(max_tries):
-        params = mixer.sample_params(pair.shape, generator=generator)
+        params = mixer.draw_params(pair.shape, generator=generator)
         params = dataclasses.replace(params, perm=torch.tensor([1, 0]))
         lam = float(params.lam[0])
         if bool(params.mixed[0]) and lo <= lam <= hi:
-            mixed, _ = mixer.apply(pair, labels, params)
+            mixed = mixer.transform(pair, params)
             return mixed[0], lam
     raise ValueError(
         f"{mixer!r} gave no mixture with lam in {lam_range} in {max_tries} draws; widen lam_range"

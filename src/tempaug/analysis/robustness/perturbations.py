@@ -9,15 +9,17 @@ corrupted by the perturbations below, each at severities 1–5, in the style of 
 :mod:`~tempaug.analysis.robustness.metrics`, the severity gallery in
 :mod:`~tempaug.analysis.robustness.report`.
 
-Design (torchvision v2's ``make_params`` / ``transform`` split):
+Design (the package's one convention for random transforms, :class:`tempaug.augment.VideoTransform`):
 
 * **Functional kernels** (:func:`flash_kernel`, :func:`exposure_kernel`, :func:`fade_kernel`,
   :func:`affine_frames_kernel`, :func:`gather_frames_kernel`, :func:`gaussian_noise_kernel`)
   are pure: explicit per-frame parameters in, a new tensor out, no RNG.
-* :class:`TemporalPerturbation` owns the randomness: :meth:`~TemporalPerturbation.make_params`
-  draws per-clip parameters from a ``torch.Generator`` (on the generator's device, then moved to
-  the video's device, so CPU and CUDA give the same perturbation) and
-  :meth:`~TemporalPerturbation.transform` applies the kernel.
+* :class:`TemporalPerturbation`, a ``torchvision.transforms.v2.Transform``, owns the randomness:
+  :meth:`~TemporalPerturbation.draw_params` draws per-clip parameters from a ``torch.Generator``
+  (on the generator's device, then moved to the video's device, so CPU and CUDA give the same
+  perturbation; ``make_params``, torchvision's hook, calls it for a sample's video),
+  :meth:`~TemporalPerturbation.transform` applies the kernel, and
+  ``TemporalPerturbation(name, severity)(video, generator=g)`` does both.
 
 Input: an eval batch ``(B, T, C, H, W)`` or a multi-view batch ``(B, V, T, C, H, W)`` (any
 number of leading dims before ``T``), uint8 in ``[0, 255]`` or float in ``[0, 1]``, on any device.
@@ -77,11 +79,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from tempaug.augment._transform import VideoTransform, rewrap, unwrap
 
 __all__ = [
     "CONTROL_PERTURBATIONS",
@@ -402,12 +406,12 @@ def _linear_ramp(t: int, dtype: torch.dtype = torch.float32) -> Tensor:
     return torch.linspace(0.0, 1.0, t, dtype=dtype)
 
 
-@dataclass(frozen=True)
-class TemporalPerturbation:
+class TemporalPerturbation(VideoTransform):
     """A named perturbation at a fixed severity, with per-clip random parameters.
 
-    ``make_params`` draws per-clip parameters from a ``torch.Generator`` (torchvision v2's
-    ``make_params``), ``transform`` applies the pure kernel. ``__call__`` does both. Every clip
+    ``draw_params`` draws per-clip parameters from a ``torch.Generator``, ``transform`` applies
+    the pure kernel, ``aug(video, generator=g)`` does both (a torchvision v2 transform, so it
+    composes in ``v2.Compose`` and keeps a ``tv_tensors.Video`` one). Every clip
     of a batch ``(*lead, T, C, H, W)`` — every view of every video for ``(B, V, T, C, H, W)`` —
     gets its own draw. Severity 0 is the identity (a copy, no random draws).
 
@@ -420,23 +424,43 @@ class TemporalPerturbation:
         ValueError: unknown name or severity outside 0–5 (the message lists the allowed values).
     """
 
-    name: str
-    severity: int
-    padding_mode: str = "reflection"
+    _input_name = "video"
 
-    def __post_init__(self) -> None:
-        _check_name(self.name)
-        _check_severity(self.severity)
-        if self.padding_mode not in ("reflection", "border", "zeros"):
+    def __init__(self, name: str, severity: int, padding_mode: str = "reflection") -> None:
+        super().__init__()
+        _check_name(name)
+        _check_severity(severity)
+        if padding_mode not in ("reflection", "border", "zeros"):
             raise ValueError(
-                "padding_mode must be one of 'reflection', 'border', 'zeros', "
-                f"got {self.padding_mode!r}"
+                f"padding_mode must be one of 'reflection', 'border', 'zeros', got {padding_mode!r}"
             )
+        self.name = name
+        self.severity = severity
+        self.padding_mode = padding_mode
+
+    def extra_repr(self) -> str:
+        """The constructor arguments, as the repr shows them."""
+        return f"name={self.name!r}, severity={self.severity!r}, padding_mode={self.padding_mode!r}"
 
     def _scale(self, key: str) -> float:
         return SEVERITY_SCALES[self.name][key][self.severity - 1]
 
+    def check_videos(self, videos: list[Tensor]) -> None:
+        """Shape and dtype checks, before anything is drawn."""
+        for video in videos:
+            _check_video(video)
+
     def make_params(
+        self, flat_inputs: list[Any], generator: torch.Generator | None = None
+    ) -> dict[str, Tensor]:
+        """torchvision v2 hook: :meth:`draw_params` for the sample's video, on its device."""
+        self.check_videos(flat_inputs)
+        if not flat_inputs:
+            raise ValueError("TemporalPerturbation found no video in the sample")
+        video = flat_inputs[0]
+        return self.draw_params(video.shape, generator=generator, device=video.device)
+
+    def draw_params(
         self,
         shape: Sequence[int],
         *,
@@ -539,16 +563,21 @@ class TemporalPerturbation:
             params = {k: v.to(device) for k, v in params.items()}
         return params
 
-    def transform(self, video: Tensor, params: Mapping[str, Tensor]) -> Tensor:
-        """Apply the perturbation with given parameters (from :meth:`make_params`).
+    def transform(self, inpt: Any, params: Mapping[str, Tensor]) -> Any:
+        """Apply the perturbation with given parameters (from :meth:`draw_params`).
 
         Args:
-            video: ``(*lead, T, C, H, W)`` uint8 in [0, 255] or float in [0, 1].
-            params: kernel arguments as returned by :meth:`make_params`.
+            inpt: ``(*lead, T, C, H, W)`` uint8 in [0, 255] or float in [0, 1] (a
+                ``tv_tensors.Video`` stays one).
+            params: kernel arguments as returned by :meth:`draw_params`.
 
         Returns:
-            A new tensor with the shape, dtype and device of ``video``.
+            A new tensor with the shape, dtype and device of ``inpt``.
         """
+        return rewrap(self._transform(unwrap(inpt), params), like=inpt)
+
+    def _transform(self, video: Tensor, params: Mapping[str, Tensor]) -> Tensor:
+        """:meth:`transform` on a plain tensor."""
         _check_video(video)
         if self.severity == 0:
             return video.clone()
@@ -570,12 +599,6 @@ class TemporalPerturbation:
         if name == "frame_jitter":
             return gather_frames_kernel(video, params["index"])
         return gaussian_noise_kernel(video, params["noise"])
-
-    def __call__(self, video: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
-        """Draw per-clip parameters and apply them (``transform(video, make_params(...))``)."""
-        _check_video(video)
-        params = self.make_params(video.shape, generator=generator, device=video.device)
-        return self.transform(video, params)
 
 
 def perturb(
