@@ -103,6 +103,13 @@ class VideoTransform(Transform):
 
         Other entries of the sample (labels, metadata) pass through unchanged.
         """
+        if inputs and all(is_pure_tensor(x) for x in inputs):
+            # Plain tensors (the trainer's call): as torchvision, the first one is the video and
+            # the others pass through, without its flatten / per-input type checks, which cost
+            # as much as a small batch's kernel.
+            params = self.make_params([inputs[0]], generator)
+            first = self.transform(inputs[0], params)
+            return (first, *inputs[1:]) if len(inputs) > 1 else first
         flat_inputs, spec = tree_flatten(inputs if len(inputs) > 1 else inputs[0])
         self.check_inputs(flat_inputs)
         needs = self._needs_transform_list(flat_inputs)

@@ -48,10 +48,17 @@ from typing import Any, ClassVar, Literal
 
 import torch
 from torch.utils._pytree import tree_flatten, tree_unflatten
+from torchvision.transforms.v2.functional import is_pure_tensor
 
 from ._checks import check_layout
 from ._device import to_device
-from ._labels import as_targets, check_labels, check_num_classes, mix_targets
+from ._labels import (
+    as_targets,
+    check_labels,
+    check_num_classes,
+    mix_targets,
+    one_hot_unchecked,
+)
 from ._masks import (
     box_coverage,
     box_mask,
@@ -520,6 +527,10 @@ class _Mix(VideoTransform):
             return self._mix_labels(inpt, params)
         clips = _check_batch(unwrap(inpt), floating=self._kernel != "cut")
         self._check_params(clips, params)
+        return self._mix_clips(inpt, clips, params)
+
+    def _mix_clips(self, inpt: Any, clips: torch.Tensor, params: MixParams) -> Any:
+        """:meth:`transform` of checked ``clips`` (``inpt`` unwrapped) and fitting ``params``."""
         if not bool(params.mixed.any()):
             return rewrap(clips.clone(), like=inpt)
         region = _shared_region(params.box)
@@ -545,6 +556,10 @@ class _Mix(VideoTransform):
                 "draw the params with draw_params(clips.shape)"
             )
         targets = as_targets(labels, self.num_classes, batch, smoothing=self.label_smoothing)
+        return self._mix_targets(targets, params)
+
+    def _mix_targets(self, targets: torch.Tensor, params: MixParams) -> torch.Tensor:
+        """``(B, K)`` float ``targets`` mixed with ``params`` (both already checked)."""
         if targets.device.type == "cpu" or not bool(params.mixed.any()):
             return mix_targets(targets, params.perm, params.lam)
         perm, lam = _on_device(params, targets.device)[:2]
@@ -562,6 +577,17 @@ class _Mix(VideoTransform):
         Returns:
             The sample with mixed clips and ``(B, K)`` float targets, as in :meth:`transform`.
         """
+        if len(inputs) == 2 and all(is_pure_tensor(x) for x in inputs):
+            # ``aug(clips, labels)`` on plain tensors (the trainer's call): the same checks and
+            # outputs as the general path below, without torchvision's flatten / type checks.
+            # Each check runs once here; the params are drawn for these clips, so they fit.
+            clips, labels = inputs
+            _check_batch(clips, floating=self._kernel != "cut")
+            check_labels(labels, self.num_classes, clips.shape[0])
+            params = self.draw_params(clips.shape, generator=generator)
+            if labels.ndim == 1:
+                labels = one_hot_unchecked(labels, self.num_classes, smoothing=self.label_smoothing)
+            return self._mix_clips(clips, clips, params), self._mix_targets(labels, params)
         sample = inputs if len(inputs) > 1 else inputs[0]
         flat_inputs, spec = tree_flatten(sample)
         self.check_inputs(flat_inputs)
