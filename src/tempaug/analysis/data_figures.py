@@ -15,7 +15,7 @@ import torch
 
 from tempaug.analysis.gallery import clip_grid
 from tempaug.data import synthetic
-from tempaug.data.synthetic import NUISANCE_KINDS, Nuisances
+from tempaug.data.synthetic import NUISANCE_KINDS, Nuisances, motions, writing
 
 __all__ = ["PROBABILITY_KINDS", "plot_nuisance_examples"]
 
@@ -65,8 +65,8 @@ def plot_nuisance_examples(
         raise ValueError(f"frames must be >= 2, got {frames}")
     if num_frames < frames:
         raise ValueError(f"num_frames must be >= frames ({frames}), got {num_frames}")
-    h, w = synthetic._frame_size(size)
-    camel = synthetic._camel(layout_class)
+    h, w = writing._frame_size(size)
+    camel = motions._camel(layout_class)
     ci = synthetic.CLASSES.index(camel)
     idx = np.linspace(0, num_frames - 1, frames).round().astype(int)
     specs = {"none": Nuisances.none()}
@@ -74,7 +74,7 @@ def plot_nuisance_examples(
         specs[_row_label(kind)] = Nuisances.only(kind, 1.0 if kind in PROBABILITY_KINDS else None)
     rows = {}
     for label, nu in specs.items():
-        dyn, sty, nui = synthetic._job_generators(seed, ci, 0)  # fresh: same draws in every row
+        dyn, sty, nui = writing._job_generators(seed, ci, 0)  # fresh: same draws in every row
         video = synthetic.render(
             camel,
             num_frames=num_frames,
