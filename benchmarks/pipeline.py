@@ -68,7 +68,7 @@ def _minus(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float
 #: The run notebook's imports (notebooks/10_train_eval.ipynb and what execute_run imports).
 RUN_IMPORTS = (
     "import torch, torchvision, pytorchvideo.models, pandas, matplotlib.pyplot\n"
-    "import tempaug.pipeline.runs, tempaug.train, tempaug.analysis.gallery"
+    "import tempaug.pipeline.runs, tempaug.train, tempaug.analysis.figures"
 )
 
 

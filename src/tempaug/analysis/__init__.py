@@ -7,8 +7,8 @@ Nothing is imported here, so ``import tempaug.analysis`` stays light:
 * :mod:`tempaug.analysis.robustness` — robustness to temporal perturbations (beyond the paper);
 * :mod:`tempaug.analysis.statistics` — the one hierarchical, paired bootstrap behind every
   interval and test, and Holm's correction;
-* :mod:`tempaug.analysis.gallery` — the other figures: Figs. 3–4, the generated dataset, the
-  tables' plots;
+* :mod:`tempaug.analysis.figures` — the frame galleries: Figs. 3–4 and the generated dataset's
+  nuisances (the tables' plots are in :mod:`tempaug.analysis.tables`);
 * :mod:`tempaug.analysis.run_selection` — which Table 2–5 runs the CAM and robustness analyses
   read, their checkpoints and models.
 

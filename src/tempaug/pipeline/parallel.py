@@ -147,19 +147,48 @@ def slurm_executor(
     return SlurmExecutor(root, options, cluster=cluster, capacity=jobs, poll_s=poll_s, echo=echo)
 
 
+def _papermill_parameters(cmd: str) -> dict[str, str]:
+    """The ``-p name value`` notebook parameters of a stage command (papermill's syntax)."""
+    import shlex
+
+    try:
+        words = shlex.split(cmd)
+    except ValueError:  # unbalanced quotes: not a papermill command line
+        return {}
+    return {
+        words[i + 1]: words[i + 2]
+        for i in range(len(words) - 2)
+        if words[i] in ("-p", "--parameters")
+    }
+
+
 def _fit_seconds(root: Path, stage: Any) -> float | None:
-    """Seconds inside ``fit`` of a run stage: the sum over its runs' training folders
-    (``runs/<stage>/**/timings.json``; one per seed or split)."""
+    """Seconds inside ``fit`` of a training stage, summed over its runs (one per seed or split).
+
+    A training stage's notebook gets ``-p results_dir R -p scratch_dir S``: it publishes each
+    run's ``run.json`` in the stage's outputs under ``R`` and trains in ``S/<run_id>/``, where
+    the trainer writes ``timings.json`` (``session_seconds``). The training folders are no DVC
+    outputs (checkpoints stay out of DVC), so they are found through the published run records.
+    ``None`` for a stage that publishes no run record.
+    """
     import json
 
+    args = _papermill_parameters(_command(stage))
+    if "results_dir" not in args or "scratch_dir" not in args:
+        return None
+    results_dir, scratch_dir = Path(args["results_dir"]), root / args["scratch_dir"]
     total, found = 0.0, False
     for out in stage.outs:
-        folder = root / str(out.def_path)
-        if not str(out.def_path).startswith("runs/") or not folder.is_dir():
+        rel = Path(str(out.def_path))
+        folder = root / rel
+        if not rel.is_relative_to(results_dir) or not folder.is_dir():
             continue
-        for path in sorted(folder.rglob("timings.json")):
-            total += float(json.loads(path.read_text(encoding="utf-8"))["session_seconds"])
-            found = True
+        for record in sorted(folder.rglob("run.json")):
+            run_id = json.loads(record.read_text(encoding="utf-8"))["run_id"]
+            timings = scratch_dir / run_id / "timings.json"
+            if timings.is_file():
+                total += float(json.loads(timings.read_text(encoding="utf-8"))["session_seconds"])
+                found = True
     return total if found else None
 
 
@@ -177,7 +206,10 @@ def write_stage_times(
     import io
     import statistics
 
+    import pandas as pd
+
     from tempaug.io import atomic_write_text
+    from tempaug.markdown import markdown_table
 
     path = Path(path)
     buf = io.StringIO()
@@ -198,14 +230,23 @@ def write_stage_times(
     ]
     if runs:
         med = statistics.median
+        medians = pd.DataFrame(
+            {
+                "per training stage (median)": [
+                    "wall time of the stage",
+                    "inside `fit` (training + evaluation)",
+                    "overhead (papermill, kernel, imports, data tables, publishing)",
+                ],
+                "seconds": [
+                    f"{med(r.seconds for r in runs):.1f}",
+                    f"{med(r.work_seconds for r in runs):.1f}",
+                    f"{med(r.overhead_seconds for r in runs):.1f}",
+                ],
+            }
+        )
         lines += [
             "",
-            "| per training stage (median) | seconds |",
-            "|---|---|",
-            f"| wall time of the stage | {med(r.seconds for r in runs):.1f} |",
-            f"| inside `fit` (training + evaluation) | {med(r.work_seconds for r in runs):.1f} |",
-            f"| overhead (papermill, kernel, imports, data tables, publishing) | "
-            f"{med(r.overhead_seconds for r in runs):.1f} |",
+            markdown_table(medians).rstrip("\n"),
             "",
             "Measured from the stages' own clocks: the runner times each stage's command, the "
             "trainer writes the time inside `fit` to the run's `timings.json`. DVC's own work "

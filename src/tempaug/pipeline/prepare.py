@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from tempaug.io import atomic_write_text
+from tempaug.markdown import markdown_table
 from tempaug.pipeline.params import PipelineError
 
 __all__ = ["PreparedData", "load_prepared", "prepare_data"]
@@ -279,15 +280,8 @@ def prepare_data(
         "",
         "Videos per split table after leaving out the unreadable ones:",
         "",
-        "| table | videos | train | validation | test | classes |",
-        "|---|---|---|---|---|---|",
+        markdown_table(_split_sizes(tables)).rstrip("\n"),
     ]
-    for name, table in tables.items():
-        n = table["subset"].value_counts()
-        lines.append(
-            f"| {name} | {len(table)} | {n.get('train', 0)} | {n.get('validation', 0)} | {n.get('test', 0)} "
-            f"| {table.attrs['num_classes']} |"
-        )
     lines += [
         "",
         f"Videos opened: {len(report)} ({'every frame decoded' if full_scan else 'headers only'}); "
@@ -295,25 +289,44 @@ def prepare_data(
         f"(UCF-101 {datasets['ucf101']['unreadable']}, HMDB-51 {datasets['hmdb51']['unreadable']}).",
     ]
     if nuisances:
-        kinds = list(dataclasses.asdict(next(iter(nuisances.values()))))
         lines += [
             "",
             "Nuisances of the generated videos (`tempaug.data.synthetic.Nuisances`; each video "
             "draws its own, independently of its class; 0 = off; `occluder` and `partial` are "
             "probabilities per video). Examples: `figures/data_nuisances.jpg`.",
             "",
-            "| dataset | " + " | ".join(kinds) + " |",
-            "|---|" + "---|" * len(kinds),
-        ]
-        lines += [
-            f"| {layout} | " + " | ".join(f"{v:g}" for v in dataclasses.asdict(n).values()) + " |"
-            for layout, n in nuisances.items()
+            markdown_table(_nuisance_strengths(nuisances)).rstrip("\n"),
         ]
     if len(bad):
-        lines += ["", "| dataset | video | error |", "|---|---|---|"]
-        lines += [f"| {r.dataset} | {r.video} | {r.error} |" for r in bad.itertuples()]
+        lines += ["", markdown_table(bad[["dataset", "video", "error"]]).rstrip("\n")]
     atomic_write_text(splits_dir / "data_report.md", "\n".join(lines) + "\n")
     return PreparedData(splits_dir=splits_dir, tables=tables, datasets=datasets, report=report)
+
+
+def _split_sizes(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Videos per split table and subset, and its classes: the data report's first table."""
+    rows = []
+    for name, table in tables.items():
+        n = table["subset"].value_counts()
+        rows.append(
+            {
+                "table": name,
+                "videos": len(table),
+                **{s: int(n.get(s, 0)) for s in ("train", "validation", "test")},
+                "classes": table.attrs["num_classes"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _nuisance_strengths(nuisances: Mapping[str, Any]) -> pd.DataFrame:
+    """One row per generated dataset: its :class:`~tempaug.data.synthetic.Nuisances` strengths."""
+    return pd.DataFrame(
+        [
+            {"dataset": layout, **{k: f"{v:g}" for k, v in dataclasses.asdict(n).items()}}
+            for layout, n in nuisances.items()
+        ]
+    )
 
 
 def load_prepared(splits_dir: str | Path) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import pandas as pd
 import torch
@@ -279,41 +279,35 @@ def evaluate_models(
     return records
 
 
+class _PassOptions(TypedDict, total=False):
+    """The keyword arguments of :func:`evaluate_models` besides the models and the loader
+    (documented and defaulted there), which :func:`evaluate_robustness` passes on."""
+
+    perturbations: Sequence[str]
+    severities: Sequence[int]
+    seed: int
+    mean: Sequence[float]
+    std: Sequence[float]
+    device: torch.device | str
+    max_clips_per_forward: int
+    amp: bool
+
+
 def evaluate_robustness(
-    model: torch.nn.Module,
-    loader: Iterable,
-    *,
-    method: str,
-    perturbations: Sequence[str] = PERTURBATIONS,
-    severities: Sequence[int] = (1, 2, 3, 4, 5),
-    seed: int = 0,
-    mean: Sequence[float] = (0.45, 0.45, 0.45),
-    std: Sequence[float] = (0.225, 0.225, 0.225),
-    device: torch.device | str = "cpu",
-    max_clips_per_forward: int = 64,
-    amp: bool = False,
+    model: torch.nn.Module, loader: Iterable, *, method: str, **options: Unpack[_PassOptions]
 ) -> pd.DataFrame:
     """Multi-view evaluation of one model on clean and perturbed copies of every clip.
 
-    :func:`evaluate_models` with ``{method: model}``; see there for the arguments, the
-    randomness (every model evaluated with the same ``seed`` and the same unshuffled loader
-    sees exactly the same perturbed clips) and the returned records.
+    :func:`evaluate_models` with ``{method: model}``; see there for the ``options`` (the same
+    keywords, the same defaults), the randomness (every model evaluated with the same ``seed``
+    and the same unshuffled loader sees exactly the same perturbed clips) and the returned
+    records.
 
     Raises:
         ValueError: unknown perturbation, severity outside 1–5, or malformed batches.
+        TypeError: a keyword that :func:`evaluate_models` does not take.
     """
-    return evaluate_models(
-        {method: model},
-        loader,
-        perturbations=perturbations,
-        severities=severities,
-        seed=seed,
-        mean=mean,
-        std=std,
-        device=device,
-        max_clips_per_forward=max_clips_per_forward,
-        amp=amp,
-    )
+    return evaluate_models({method: model}, loader, **options)
 
 
 # --------------------------------------------------------------------------------------------

@@ -36,8 +36,8 @@ import pandas as pd
 
 from tempaug.analysis.robustness.perturbations import CONTROL_PERTURBATIONS, PERTURBATIONS
 from tempaug.analysis.statistics import bootstrap_means, percentile_interval
-from tempaug.analysis.tables.rendering import markdown_table
 from tempaug.io import atomic_write_text
+from tempaug.markdown import markdown_table
 
 __all__ = [
     "CLEAN",
@@ -386,7 +386,7 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> Path:
 
 
 def _markdown(df: pd.DataFrame, floatfmt: str = ".3f") -> str:
-    """:func:`~tempaug.analysis.tables.rendering.markdown_table` of ``df`` with its floats
+    """:func:`~tempaug.markdown.markdown_table` of ``df`` with its floats
     formatted by ``floatfmt`` and NaN shown as "–"."""
 
     def fmt(value: object) -> str:

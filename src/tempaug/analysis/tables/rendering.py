@@ -27,6 +27,7 @@ from tempaug.analysis.statistics import ALPHA, CELL_INTERVAL, PAIRED_TEST, holm_
 from tempaug.analysis.tables.rows import RANDAUG_MODES
 from tempaug.analysis.tables.scores import _score_columns, read_scores
 from tempaug.io import atomic_write_text
+from tempaug.markdown import markdown_table
 
 __all__ = [
     "MARK_BASELINE",
@@ -37,7 +38,6 @@ __all__ = [
     "evaluation_summary",
     "evidence",
     "format_value",
-    "markdown_table",
     "publish_table",
     "render_grid_table",
     "render_table",
@@ -182,18 +182,6 @@ def _drop_top5(df: pd.DataFrame) -> pd.DataFrame:
     out = df.drop(columns=[c for c in df.columns if "top5" in str(c)])
     out.attrs = dict(df.attrs)
     return out
-
-
-def markdown_table(display: pd.DataFrame, caption: str = "") -> str:
-    """A GitHub-flavoured Markdown table (``DataFrame.to_markdown``) of ``display``'s cells as
-    written (no number parsing), preceded by ``caption`` in italics."""
-
-    def cell(v: object) -> str:
-        return str(v).replace("|", "\\|").replace("\n", " ")
-
-    cells = display.map(cell).rename(columns=cell)
-    table = cells.to_markdown(index=False, tablefmt="github", disable_numparse=True)
-    return "\n".join(([f"*{caption}*", ""] if caption else []) + [table]) + "\n"
 
 
 _DATASETS = {

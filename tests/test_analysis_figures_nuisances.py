@@ -1,11 +1,11 @@
-"""tempaug.analysis.data_figures: the nuisance gallery of the generated dataset."""
+"""tempaug.analysis.figures: the nuisance gallery of the generated dataset."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from tempaug.analysis.data_figures import plot_nuisance_examples
+from tempaug.analysis.figures import plot_nuisance_examples
 from tempaug.data.synthetic import NUISANCE_KINDS
 
 
