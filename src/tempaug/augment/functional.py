@@ -25,11 +25,10 @@ Backends:
     ``backend="torch"`` is batched PyTorch over all frames and clips (one ``grid_sample`` call for
     the geometric operations), for any device and dtype: the GPU path. ``backend="opencv"`` runs
     OpenCV per frame (``cv2.LUT``, ``cv2.warpAffine`` nearest, ``cv2.filter2D``, ``cv2.addWeighted``,
-    ``cv2.calcHist``; slice copies for TranslateX/Y, one row gather for ShearX and integer
-    ``cv2.remap`` maps for ShearY, whose lines move by whole pixels; torchvision's own nearest
+    ``cv2.calcHist``; slice copies for TranslateX/Y, one row gather for ShearX and row gathers of
+    transposed frames for ShearY, whose lines move by whole pixels; torchvision's own nearest
     picks where source coordinates hit half-pixel ties) on CPU uint8 videos with 1 or 3
-    channels: on one CPU thread it is faster
-    than per-frame PIL for every operation and much faster than torch's uint8 kernels (measured in
+    channels: on one CPU thread it is faster than per-frame PIL for every operation and much faster than torch's uint8 kernels (measured in
     ``results/benchmarks/augment.md`` by ``benchmarks/augment.py``). It reads decoder clips —
     ``(T, H, W, C)`` arrays viewed as ``(T, C, H, W)``, i.e. channels-last strides — without
     copying and returns channels-last output; other layouts are visited plane by plane (Color and
@@ -871,10 +870,11 @@ def _shear_opencv(
     ``y + round(s x + c)``), ``fill`` where that leaves the frame. The integer shift of every line
     is computed once per distinct value (float64; exact wherever the source coordinate is not
     within float32 noise of a half-pixel tie). ShearX applies them as one row gather for the
-    whole clip (:func:`_shear_rows`), ShearY as one ``cv2.remap`` per image with integer maps.
-    Values with a near-tie line take torchvision's own picks (:func:`_shear_picks`: its float32
-    grid decides ties, also column by column): ShearY remaps with them, ShearX rewrites the pixels
-    where they differ from the plain shift (:func:`_row_patch`).
+    whole clip (:func:`_shear_rows`), ShearY as row shifts of transposed images
+    (:func:`_shift_columns`). Values with a near-tie line take torchvision's own picks
+    (:func:`_shear_picks`: its float32 grid decides ties, also column by column): ShearY remaps
+    with them (``cv2.remap``), ShearX rewrites the pixels where they differ from the plain shift
+    (:func:`_row_patch`).
     """
     c, h, w = video.shape[-3:]
     groups: dict[float, list[int]] = {}  # distinct value -> its frames
@@ -910,18 +910,18 @@ def _shear_opencv(
         }
         _shear_rows(frames, shift, which, patches, _fill_pixels(fills, frames.src.dtype))
         return frames.output()
-    picks = {k: _shear_picks(tuple(inverse[k].reshape(-1).tolist()), h, w) for k in tied.tolist()}
-    xs = np.broadcast_to(np.arange(w, dtype=np.float32), (h, w))
-    ys = np.ascontiguousarray(np.broadcast_to(np.arange(h, dtype=np.float32)[:, None], (h, w)))
-    xs = np.ascontiguousarray(xs)
-    moved = np.empty((h, w), dtype=np.float32)
+    # ShearY: column shifts through transposed frames (uint8 / float32 pixels of 1 or 3 channels,
+    # all of which cv2.transpose moves); values with a near-tie column take torchvision's picks.
+    by_value = dict(enumerate(groups.values()))
+    tie_values = set(tied.tolist())
+    _shift_columns(frames, shift, {k: g for k, g in by_value.items() if k not in tie_values}, fills)
+    if not tie_values:
+        return frames.output()
     per_frame = 1 if frames.interleaved else c
     borders = [tuple(fills)] if frames.interleaved else [(fill,) * 4 for fill in fills]
-    for k, group in enumerate(groups.values()):
-        mx, my = (
-            picks[k] if k in picks else (xs, np.add(ys, shift[k].astype(np.float32), out=moved))
-        )
-        for f in group:
+    for k in sorted(tie_values):
+        mx, my = _shear_picks(tuple(inverse[k].reshape(-1).tolist()), h, w)
+        for f in by_value[k]:
             for ch, border in enumerate(borders):
                 i = f * per_frame + ch
                 cv2.remap(
@@ -934,6 +934,53 @@ def _shear_opencv(
                     borderValue=border,
                 )
     return frames.output()
+
+
+def _shift_columns(
+    frames: _Frames, shift: np.ndarray, groups: dict[int, list[int]], fills: list[float]
+) -> None:
+    """ShearY as column shifts: ``dst[y, x] = src[y + shift[k, x], x]``, ``fill`` outside.
+
+    ``groups[k]`` lists the frames of distinct value ``k``. A column is not contiguous in memory,
+    so every image is transposed (``cv2.transpose``: columns become rows) into the middle of a
+    buffer whose rows carry ``fill`` on both ends, as far as the largest shift reaches; the shifted
+    columns are then one NumPy gather of row windows of that buffer (the padding supplies the
+    fill), transposed back into the output. One image at a time: the buffers stay in cache, and
+    are small enough for the allocator to reuse (fresh clip-sized memory costs page faults on
+    every call).
+    """
+    if not groups:
+        return
+    h, w = frames.src.shape[1:3]
+    pixel = frames.src.shape[3:]  # (C,) for interleaved frames, () for planes
+    reach = int(np.abs(shift[list(groups)]).max())  # the largest shift: padding on each end
+    length = h + 2 * reach
+    fill_px = _fill_pixels(fills, frames.src.dtype)
+    per_frame = 1 if frames.interleaved else frames.channels
+    shared_fill = frames.interleaved or fill_px.ndim == 0  # one buffer serves every image
+    windows, middles = [], []
+    for ch in range(1 if shared_fill else per_frame):  # else one per channel plane
+        padded = np.empty((w, length, *pixel), dtype=frames.src.dtype)
+        padded[...] = fill_px if shared_fill else fill_px[ch]
+        flat = padded.reshape(w * length, -1)
+        step, item = flat.strides
+        windows.append(
+            np.lib.stride_tricks.as_strided(
+                flat,
+                shape=(flat.shape[0] - h + 1, h, flat.shape[1]),
+                strides=(step, step, item),
+                writeable=False,
+            )
+        )
+        middles.append(padded[:, reach : reach + h])
+    row_starts = np.arange(w) * length + reach
+    for k, group in groups.items():
+        starts = row_starts + shift[k]
+        for f in group:
+            for ch in range(per_frame):
+                i, b = f * per_frame + ch, 0 if shared_fill else ch
+                cv2.transpose(frames.src[i], middles[b])
+                cv2.transpose(windows[b][starts].reshape(w, h, *pixel), frames.dst[i])
 
 
 def _shear_rows(
