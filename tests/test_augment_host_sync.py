@@ -256,3 +256,17 @@ def test_normalize_makes_no_host_sync(mean, std):
         out = normalize(as_device(clips), mean, std)
     ref = (clips.float() / 255 - torch.tensor(mean).view(3, 1, 1)) / torch.tensor(std).view(3, 1, 1)
     torch.testing.assert_close(out.as_subclass(torch.Tensor), ref, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "mean,std", [((0.45,) * 3, (0.225,) * 3), ((0.4, 0.5, 0.6), (0.2, 0.25, 0.3))]
+)
+def test_denormalize_makes_no_host_sync(mean, std):
+    """Its statistics used to travel by a blocking ``torch.tensor(..., device=)`` as well."""
+    from tempaug.data.transforms import denormalize
+
+    clips = torch.randn(2, 4, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+    with HostSyncDetector():
+        out = denormalize(as_device(clips), mean, std)
+    ref = clips * torch.tensor(std).view(3, 1, 1) + torch.tensor(mean).view(3, 1, 1)
+    assert torch.equal(out.as_subclass(torch.Tensor), ref)

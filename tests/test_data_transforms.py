@@ -83,6 +83,32 @@ class TestNormalize:
         with pytest.raises(ValueError, match="uint8 or floating"):
             normalize(torch.zeros(2, 3, 8, 8, dtype=torch.int32))
 
+    @pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
+    def test_denormalize_rounds_statistics_to_the_dtype(self, dtype):
+        # The same bits as x * std + mean with (C, 1, 1) statistics tensors of the clips' dtype,
+        # for shared and per-channel statistics, on any layout; the input is not modified.
+        g = torch.Generator().manual_seed(0)
+        x = torch.randn(2, 4, 3, 8, 8, generator=g).to(dtype)
+        before = x.clone()
+        for mean, std in (((0.45,) * 3, (0.225,) * 3), ((0.4, 0.5, 0.6), (0.2, 0.25, 0.3))):
+            m = torch.tensor(mean, dtype=dtype).view(3, 1, 1)
+            s = torch.tensor(std, dtype=dtype).view(3, 1, 1)
+            assert torch.equal(denormalize(x, mean, std), x * s + m)
+            cl = x[0].contiguous(memory_format=torch.channels_last)
+            out = denormalize(cl, mean, std)
+            assert torch.equal(out, x[0] * s + m) and out.is_contiguous()
+        assert torch.equal(x, before)
+
+    def test_denormalize_errors(self):
+        with pytest.raises(ValueError, match="must have 4 entries"):
+            denormalize(torch.zeros(2, 4, 8, 8), (0.5,) * 3, (0.2,) * 3)
+        with pytest.raises(ValueError, match="std must be > 0"):
+            denormalize(torch.zeros(2, 3, 8, 8), (0.5,) * 3, (0.2, -1.0, 0.2))
+        with pytest.raises(ValueError, match="floating point"):
+            denormalize(torch.zeros(2, 3, 8, 8, dtype=torch.uint8))
+        with pytest.raises(ValueError, match=r"\(\.\.\., C, H, W\)"):
+            denormalize(torch.zeros(8, 8))
+
     @requires_cuda
     def test_cuda_matches_cpu(self):
         x = make_video_batch(2, 4, 3, 16, 16, dtype=torch.uint8)
@@ -95,10 +121,12 @@ class TestSpecs:
     def test_train_spec_draws(self):
         spec = TrainClipSpec(clip_len=8, crop_size=16, scale_range=(16, 24), hflip_p=0.5)
         a = [
-            spec.draw_params(50, 30, 40, generator=torch.Generator().manual_seed(s)) for s in range(500)
+            spec.draw_params(50, 30, 40, generator=torch.Generator().manual_seed(s))
+            for s in range(500)
         ]
         b = [
-            spec.draw_params(50, 30, 40, generator=torch.Generator().manual_seed(s)) for s in range(500)
+            spec.draw_params(50, 30, 40, generator=torch.Generator().manual_seed(s))
+            for s in range(500)
         ]
         assert a == b
         shorts = {min(p.out_height, p.out_width) for p in a}

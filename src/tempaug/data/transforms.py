@@ -165,13 +165,7 @@ def normalize(
     Returns:
         Float tensor of the same shape.
     """
-    if clips.dim() < 3:
-        raise ValueError(f"clips must be (..., C, H, W), got shape {tuple(clips.shape)}")
-    c = clips.shape[-3]
-    if len(mean) != c or len(std) != c:
-        raise ValueError(f"mean/std must have {c} entries (channels), got {len(mean)}/{len(std)}")
-    if any(s <= 0 for s in std):
-        raise ValueError(f"std must be > 0, got {tuple(std)}")
+    _check_statistics(clips, mean, std)
     if clips.dtype == torch.uint8:
         out_dtype, unit = dtype, 255.0
     elif clips.is_floating_point():
@@ -197,11 +191,35 @@ def denormalize(
     mean: Sequence[float] = (0.45, 0.45, 0.45),
     std: Sequence[float] = (0.225, 0.225, 0.225),
 ) -> torch.Tensor:
-    """Inverse of :func:`normalize`: float clips ``(..., T, C, H, W)`` back to ``[0, 1]`` units."""
+    """Inverse of :func:`normalize`: float clips ``(..., T, C, H, W)`` back to ``[0, 1]`` units.
+
+    ``x * std + mean`` per channel, the statistics rounded to the clips' dtype as a tensor of
+    them would be, applied as Python scalars: on CUDA nothing travels from the host. Returns a
+    new contiguous tensor; the input is not modified.
+    """
+    _check_statistics(clips, mean, std)
+    if not clips.is_floating_point():
+        raise ValueError(f"clips must be floating point (normalize's output), got {clips.dtype}")
+    # Host-side rounding to the dtype: the same products as a (C, 1, 1) statistics tensor gives.
+    scale = torch.tensor(std, dtype=clips.dtype).tolist()
+    shift = torch.tensor(mean, dtype=clips.dtype).tolist()
+    out = clips.to(memory_format=torch.contiguous_format, copy=True)
+    if len(set(scale)) == 1 and len(set(shift)) == 1:
+        return out.mul_(scale[0]).add_(shift[0])
+    for ch, (a, b) in enumerate(zip(scale, shift, strict=True)):
+        out.select(-3, ch).mul_(a).add_(b)
+    return out
+
+
+def _check_statistics(clips: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> None:
+    """Errors naming the bad argument: clips without ``(C, H, W)``, statistics per channel."""
+    if clips.dim() < 3:
+        raise ValueError(f"clips must be (..., C, H, W), got shape {tuple(clips.shape)}")
     c = clips.shape[-3]
-    m = torch.tensor(mean, dtype=clips.dtype, device=clips.device).view(c, 1, 1)
-    s = torch.tensor(std, dtype=clips.dtype, device=clips.device).view(c, 1, 1)
-    return clips * s + m
+    if len(mean) != c or len(std) != c:
+        raise ValueError(f"mean/std must have {c} entries (channels), got {len(mean)}/{len(std)}")
+    if any(s <= 0 for s in std):
+        raise ValueError(f"std must be > 0, got {tuple(std)}")
 
 
 # --------------------------------------------------------------------------- random / planned params
