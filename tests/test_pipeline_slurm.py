@@ -146,7 +146,16 @@ def test_a_job_that_dies_without_a_result_is_a_failed_stage(
     assert any(line.startswith("FAILED dies") for line in lines)
 
 
-def test_resources_from_params_and_options(tmp_path: Path):
+@pytest.fixture
+def no_srun_needed(monkeypatch):
+    """submitit's SLURM executor refuses to start without ``srun`` on the PATH, which only a
+    submission needs: the sbatch text is built and checked on machines without SLURM too."""
+    from submitit.slurm import slurm
+
+    monkeypatch.setattr(slurm.SlurmExecutor, "affinity", classmethod(lambda cls: 1))
+
+
+def test_resources_from_params_and_options(tmp_path: Path, no_srun_needed):
     gpu_profile = {
         "profile": {
             "threads": 0,
@@ -209,7 +218,7 @@ def test_command_line_reads_the_slurm_options(project: Path, monkeypatch):
     assert ex.folder == project.resolve() / "runs" / "logs" / "slurm" and ex.folder.is_dir()
 
 
-def test_job_logs_go_to_a_folder_that_exists_before_submission(tmp_path: Path):
+def test_job_logs_go_to_a_folder_that_exists_before_submission(tmp_path: Path, no_srun_needed):
     """sbatch's --output folder must exist when the job starts, which on an idle cluster is
     milliseconds after sbatch returns: a per-job folder made after submission (submitit's
     ``%j`` folders) lost that race on the single-node SLURM, and the job died without a log."""
