@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml $(LOCK)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks notebooks
+	$(VENV)/bin/ruff format --check src tests benchmarks notebooks
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests

@@ -82,19 +82,22 @@ class TestSampling:
         torch.testing.assert_close(steps, steps[..., :1].expand_as(steps), rtol=0, atol=1e-12)
 
     def test_spatial_ends(self):
-        p = RandAugmentT(num_ops=2, magnitude=9, mode="spatial").draw_params((32, T, 3, 1, 1), generator=gen(1)
+        p = RandAugmentT(num_ops=2, magnitude=9, mode="spatial").draw_params(
+            (32, T, 3, 1, 1), generator=gen(1)
         )
         assert (p.ends == 9).all() and p.spatial.all()
 
     def test_temporal_ends(self):
-        p = RandAugmentT(num_ops=2, magnitude=9, mode="temporal").draw_params((256, T, 3, 1, 1), generator=gen(2)
+        p = RandAugmentT(num_ops=2, magnitude=9, mode="temporal").draw_params(
+            (256, T, 3, 1, 1), generator=gen(2)
         )
         m1, m2 = p.ends.unbind(-1)
         assert (m2 == 9).all() and (m1 >= 0.1).all() and (m1 <= 9).all()
         assert m1.min() < 1.0 and m1.max() > 8.0 and not p.spatial.any()  # spread over U(0.1, M)
 
     def test_temporal_plus_ends(self):
-        p = RandAugmentT(num_ops=2, magnitude=10, mode="temporal+").draw_params((256, T, 3, 1, 1), generator=gen(3)
+        p = RandAugmentT(num_ops=2, magnitude=10, mode="temporal+").draw_params(
+            (256, T, 3, 1, 1), generator=gen(3)
         )
         m1, m2 = p.ends.unbind(-1)
         torch.testing.assert_close(m1 + m2, torch.full_like(m1, 20.0), rtol=0, atol=1e-12)
@@ -104,7 +107,8 @@ class TestSampling:
         assert 0.35 < up < 0.65  # (M - δ, M + δ) or swapped with p = 0.5
 
     def test_mix_picks_spatial_or_temporal_plus_per_clip(self):
-        p = RandAugmentT(num_ops=3, magnitude=10, mode="mix").draw_params((256, T, 3, 1, 1), generator=gen(4)
+        p = RandAugmentT(num_ops=3, magnitude=10, mode="mix").draw_params(
+            (256, T, 3, 1, 1), generator=gen(4)
         )
         m1, m2 = p.ends.unbind(-1)
         spatial = p.spatial
@@ -114,7 +118,8 @@ class TestSampling:
         assert ((m1[~spatial] - m2[~spatial]).abs() > 0).all()
 
     def test_clamped_to_bins(self):
-        p = RandAugmentT(num_ops=2, magnitude=30, mode="temporal+").draw_params((64, T, 3, 1, 1), generator=gen(5)
+        p = RandAugmentT(num_ops=2, magnitude=30, mode="temporal+").draw_params(
+            (64, T, 3, 1, 1), generator=gen(5)
         )
         assert p.ends.max() > 30 and p.magnitudes.max() == 30 and p.magnitudes.min() >= 15
 
@@ -202,7 +207,9 @@ class TestApply:
         b = aug(clips, generator=gen(123))
         c = aug(clips, generator=gen(124))
         assert torch.equal(a, b) and not torch.equal(a, c)
-        assert torch.equal(a, aug.transform(clips, aug.draw_params((B, T, 3, 1, 1), generator=gen(123))))
+        assert torch.equal(
+            a, aug.transform(clips, aug.draw_params((B, T, 3, 1, 1), generator=gen(123)))
+        )
 
     @pytest.mark.parametrize("dtype", [torch.uint8, torch.float32])
     def test_input_untouched_dtype_kept(self, dtype):
@@ -300,9 +307,13 @@ class TestErrors:
 
     def test_draw_params_arguments(self):
         aug = RandAugmentT()
-        with pytest.raises(ValueError, match=r"at least one clip with T >= 1, got \(0, 6, 3, 1, 1\)"):
+        with pytest.raises(
+            ValueError, match=r"at least one clip with T >= 1, got \(0, 6, 3, 1, 1\)"
+        ):
             aug.draw_params((0, T, 3, 1, 1))
-        with pytest.raises(ValueError, match=r"at least one clip with T >= 1, got \(1, 0, 3, 1, 1\)"):
+        with pytest.raises(
+            ValueError, match=r"at least one clip with T >= 1, got \(1, 0, 3, 1, 1\)"
+        ):
             aug.draw_params((1, 0, 3, 1, 1))
         with pytest.raises(ValueError, match=r"shape must be a sequence of integers, got \(1, 2.0"):
             aug.draw_params((1, 2.0, 3, 1, 1))

@@ -234,7 +234,9 @@ def test_randaugment_params_that_do_not_fit_the_clips():
     with pytest.raises(ValueError, match=r"the video needs \(4, N\) and \(4, N, 8\)"):
         aug.transform(clips, aug.draw_params((4, 6, 3, 16, 16), generator=gen(0)))
     params = aug.draw_params((4, 8, 3, 16, 16), generator=gen(0))
-    other = RandAugmentT(ops=["Identity", "Rotate"]).draw_params((4, 8, 3, 16, 16), generator=gen(0))
+    other = RandAugmentT(ops=["Identity", "Rotate"]).draw_params(
+        (4, 8, 3, 16, 16), generator=gen(0)
+    )
     mixed = type(params)(**{**vars(params), "ops": other.ops})
     if int(params.op_ids.max()) >= len(other.ops):
         with pytest.raises(ValueError, match=r"params\.op_ids must index params\.ops \(0\.\.1\)"):

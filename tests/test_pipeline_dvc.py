@@ -271,10 +271,13 @@ def test_stage_code_follows_function_imports_and_lazy_exports(tmp_path):
     (src / "deep.py").write_text("")
     (src / "unused.py").write_text("")
     nb = tmp_path / "nb.ipynb"
-    cell = {"cell_type": "code", "source": ["%matplotlib inline\n", "from tempaug import pkg\n",
-                                            "pkg.run()\n"], "metadata": {}, "outputs": []}
-    nb.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4,
-                              "nbformat_minor": 5}))
+    cell = {
+        "cell_type": "code",
+        "source": ["%matplotlib inline\n", "from tempaug import pkg\n", "pkg.run()\n"],
+        "metadata": {},
+        "outputs": [],
+    }
+    nb.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     files = stage_code_files(tmp_path, "papermill --cwd . -p a b nb.ipynb out.ipynb")
     rel = {str(f.relative_to(src)) for f in files}
     assert rel == {"__init__.py", "pkg/__init__.py", "pkg/runner.py", "deep.py"}
@@ -284,8 +287,23 @@ def test_stage_code_follows_function_imports_and_lazy_exports(tmp_path):
 def test_an_analysis_edit_in_a_fresh_clone_stales_no_training_stage(tmp_path):
     """On a fresh clone (no videos, no checkpoints) the committed runs are up to date, and a
     comment appended to an analysis module marks only analysis stages as changed."""
-    if subprocess.run(["git", "-C", str(REPO), "diff", "--quiet", "HEAD", "--", "dvc.yaml",
-                       "dvc.lock", "params.yaml", "src", "notebooks", "results"]).returncode:
+    if subprocess.run(
+        [
+            "git",
+            "-C",
+            str(REPO),
+            "diff",
+            "--quiet",
+            "HEAD",
+            "--",
+            "dvc.yaml",
+            "dvc.lock",
+            "params.yaml",
+            "src",
+            "notebooks",
+            "results",
+        ]
+    ).returncode:
         pytest.skip("the checkout has uncommitted pipeline changes: a clone would not show them")
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)

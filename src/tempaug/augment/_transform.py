@@ -81,9 +81,7 @@ class VideoTransform(Transform):
                     f"(..., T, C, H, W)), got an input of type {type(inpt).__name__}"
                 )
 
-    def make_params(
-        self, flat_inputs: list[Any], generator: torch.Generator | None = None
-    ) -> Any:
+    def make_params(self, flat_inputs: list[Any], generator: torch.Generator | None = None) -> Any:
         """torchvision v2 hook: check the sample's videos, then ``draw_params`` for the first."""
         videos = [unwrap(v) for v in flat_inputs]
         if not videos:

@@ -182,8 +182,7 @@ class RandAugmentT(VideoTransform):
         shape = tuple(int(s) for s in shape)
         if len(shape) < 4 or math.prod(shape[:-4]) < 1 or shape[-4] < 1:
             raise ValueError(
-                "shape must be (..., T, C, H, W) of at least one clip with T >= 1, "
-                f"got {shape}"
+                f"shape must be (..., T, C, H, W) of at least one clip with T >= 1, got {shape}"
             )
         g = check_generator(generator)
         b, n, t = math.prod(shape[:-4]), self.num_ops, shape[-4]

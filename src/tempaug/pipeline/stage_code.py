@@ -134,10 +134,23 @@ def notebook_code(path: str | Path) -> str:
     return "\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!")))
 
 
-_PAPERMILL_VALUES = {"-p": 2, "--parameters": 2, "-r": 2, "--parameters_raw": 2, "-y": 1,
-                     "--parameters_yaml": 1, "-f": 1, "--parameters_file": 1, "--cwd": 1,
-                     "--log-level": 1, "-k": 1, "--kernel": 1, "--language": 1,
-                     "--execution-timeout": 1, "--start-timeout": 1}
+_PAPERMILL_VALUES = {
+    "-p": 2,
+    "--parameters": 2,
+    "-r": 2,
+    "--parameters_raw": 2,
+    "-y": 1,
+    "--parameters_yaml": 1,
+    "-f": 1,
+    "--parameters_file": 1,
+    "--cwd": 1,
+    "--log-level": 1,
+    "-k": 1,
+    "--kernel": 1,
+    "--language": 1,
+    "--execution-timeout": 1,
+    "--start-timeout": 1,
+}
 
 
 def _papermill_input(argv: list[str]) -> str:
