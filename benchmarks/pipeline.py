@@ -65,10 +65,13 @@ def _minus(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float
     return a[0] - b[0], a[1] - b[1]
 
 
-#: The run notebook's imports (notebooks/10_train_eval.ipynb and what execute_run imports).
+#: The run notebook's imports (notebooks/10_train_eval.ipynb's own: pandas, tempaug.pipeline,
+#: tempaug.io, tempaug.train.history / .scores) and what execute_run imports (the trainer:
+#: torch, torchvision, pytorchvideo's models; matplotlib for the learning curve).
 RUN_IMPORTS = (
     "import torch, torchvision, pytorchvideo.models, pandas, matplotlib.pyplot\n"
-    "import tempaug.pipeline.runs, tempaug.train, tempaug.analysis.figures"
+    "import tempaug.pipeline.runs, tempaug.train, tempaug.io, tempaug.train.history, "
+    "tempaug.train.scores"
 )
 
 
